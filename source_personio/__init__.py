@@ -1,0 +1,3 @@
+from source_personio.source import SourcePersonio
+
+__all__ = ["SourcePersonio"]

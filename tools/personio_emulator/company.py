@@ -1,0 +1,340 @@
+"""The in-memory company the emulator serves, and the mutations tests make between syncs.
+
+Each stream keeps a list of (updated_at microseconds, id) keys in sorted order, so an updated_at
+window is two bisects and a cursor position is one more; each record's JSON bytes are cached, so a
+page is a join of bytes. One lock guards index, rows and caches; mutations keep them consistent.
+"""
+import bisect
+import json
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Hashable, List, NamedTuple, Optional, Union
+
+from . import times
+from .generator import PERIOD_STYLES, Generator, uuid_from
+
+STREAMS = ("persons", "absence_periods", "attendance_periods")
+# Whitelisting never removes these: a credential without any attribute still sees them.
+ALWAYS_VISIBLE = ("id", "employments", "_meta")
+
+Moment = Union[str, datetime, None]
+
+
+class Row:
+    __slots__ = ("id", "ordinal", "updated_us", "style", "person_id", "created_us", "fields", "blob", "variants")
+
+    def __init__(self, record_id, ordinal, updated_us, style, person_id):
+        self.id = record_id
+        self.ordinal = ordinal  # seeds the lazily drawn content
+        self.updated_us = updated_us
+        self.style = style  # None renders `Z`; an int renders that offset in minutes
+        self.person_id = person_id
+        self.created_us = None
+        self.fields = None  # drawn on first use
+        self.blob = None  # cached JSON bytes, dropped on every change
+        self.variants = None  # cached JSON bytes per person attribute whitelist
+
+    @property
+    def key(self) -> str:
+        return index_key(self.updated_us, self.id)
+
+
+def index_key(updated_us: int, record_id: str = "") -> str:
+    """The sort key of the (updated_at, id) index, as one string: fixed-width microseconds then
+    the id. Strings sort faster than tuples and travel in a cursor as they are; the key of an
+    instant alone (empty id) sorts before every record at that instant."""
+    return f"{updated_us:020d} {record_id}" if record_id else f"{updated_us:020d}"
+
+
+def id_of(key: str) -> str:
+    return key[21:]
+
+
+class Page(NamedTuple):
+    blobs: List[bytes]
+    last_key: object  # position to continue after (a key of the order used); None if nothing served
+    more: bool
+
+
+def _dumps(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _whitelisted(record: dict, allowed: frozenset) -> dict:
+    out = {}
+    for name, value in record.items():
+        if name in ALWAYS_VISIBLE or name in allowed:
+            out[name] = value
+        elif name == "custom_attributes":
+            kept = [a for a in value if a.get("id") in allowed]
+            if kept:
+                out[name] = kept
+    return out
+
+
+class Company:
+    def __init__(self, seed: int = 1, persons: int = 50, absence_periods: int = 200,
+                 attendance_periods: int = 1000, end: Optional[datetime] = None,
+                 clock: Callable[[], float] = time.time):
+        self.seed = seed
+        self.clock = clock  # seconds since the epoch; the emulator swaps in its adjustable clock
+        self.base_url = ""
+        self.version = 0  # bumped by every mutation; keys the sorted-view cache
+        self._lock = threading.RLock()
+        self._gen = Generator(seed, end)
+        # one rng per stream, so changing one stream's size leaves the others byte-identical
+        self._mutation_rng = random.Random(f"mutations-{seed}")
+        self._edits = 0
+        self._rows = {s: {} for s in STREAMS}
+        self._keys = {s: [] for s in STREAMS}
+        self._next_ordinal = {s: 0 for s in STREAMS}
+        self._sorted_views = {}
+
+        skeletons = self._gen.person_skeletons(random.Random(f"{seed}-persons"), persons)
+        self._load("persons", skeletons)
+        self._max_person_id = max((int(s[0]) for s in skeletons), default=10_000_000)
+        person_ids = [s[0] for s in skeletons]
+        for stream, count in (("absence_periods", absence_periods), ("attendance_periods", attendance_periods)):
+            self._load(stream, self._gen.period_skeletons(random.Random(f"{seed}-{stream}"), count, person_ids))
+
+    def _load(self, stream: str, skeletons) -> None:
+        rows = self._rows[stream]
+        for ordinal, (record_id, updated_us, style, person_id) in enumerate(skeletons):
+            rows[record_id] = Row(record_id, ordinal, updated_us, style, person_id)
+        self._next_ordinal[stream] = len(skeletons)
+        self._keys[stream] = sorted([f"{s[1]:020d} {s[0]}" for s in skeletons])  # index_key, inlined
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def set_base_url(self, url: str) -> None:
+        """Persons link to their employments under the API base, known only once a port is bound."""
+        with self._lock:
+            self.base_url = url
+            for row in self._rows["persons"].values():
+                row.blob = row.variants = None
+
+    def size(self, stream: str) -> int:
+        return len(self._rows[stream])
+
+    def ids(self, stream: str) -> List[str]:
+        """Ids in index order: ascending (updated_at, id)."""
+        with self._lock:
+            return [id_of(key) for key in self._keys[stream]]
+
+    def get(self, stream: str, record_id: str) -> Optional[dict]:
+        with self._lock:
+            row = self._rows[stream].get(record_id)
+            return None if row is None else json.loads(self._blob(stream, row, None))
+
+    def records(self, stream: str, whitelist: Optional[frozenset] = None) -> List[dict]:
+        """Every current record as the API renders it, in ascending (updated_at, id) order."""
+        with self._lock:
+            rows = self._rows[stream]
+            blobs = [self._blob(stream, rows[id_of(key)], whitelist) for key in self._keys[stream]]
+        return [json.loads(blob) for blob in blobs]
+
+    def updated_us(self, stream: str, record_id: str) -> int:
+        """The exact instant behind a record's rendered updated_at."""
+        return self._rows[stream][record_id].updated_us
+
+    def page(self, stream: str, *, lower: Optional[int] = None, upper: Optional[int] = None,
+             after=None, limit: int = 100,
+             match: Optional[Callable[[dict], bool]] = None,
+             order: Optional[Callable[[dict], tuple]] = None, order_token: Hashable = None,
+             whitelist: Optional[frozenset] = None) -> Page:
+        """Up to `limit` records with lower <= updated_us <= upper (inclusive bounds, micros).
+
+        Without `order` records come in (updated_at, id) order and `after` is an index key. With
+        `order` (a tuple sort key of a rendered record) the filtered window is sorted once per
+        company version and `order_token`, and `after` is a tuple key of that order.
+        """
+        with self._lock:
+            keys = self._keys[stream]
+            lo = 0 if lower is None else bisect.bisect_left(keys, index_key(lower))
+            hi = len(keys) if upper is None else bisect.bisect_left(keys, index_key(upper + 1))
+            if order is None:
+                picked_keys, more = self._scan(stream, keys, lo, hi, after, limit, match)
+            else:
+                picked_keys, more = self._sorted_slice(stream, keys, lo, hi, after, limit, match, order, order_token)
+            rows = self._rows[stream]
+            blobs = [self._blob(stream, rows[id_of(k if order is None else k[-1])], whitelist) for k in picked_keys]
+            last = picked_keys[-1] if picked_keys else after
+        return Page(blobs, last, more)
+
+    def _scan(self, stream, keys, lo, hi, after, limit, match):
+        if after is not None:
+            lo = max(lo, bisect.bisect_right(keys, after))
+        if match is None:
+            picked = keys[lo:min(hi, lo + limit)]
+            return picked, lo + limit < hi
+        rows = self._rows[stream]
+        picked = []
+        for i in range(lo, hi):
+            if match(self._render(stream, rows[id_of(keys[i])])):
+                if len(picked) == limit:
+                    return picked, True
+                picked.append(keys[i])
+        return picked, False
+
+    def _sorted_slice(self, stream, keys, lo, hi, after, limit, match, order, order_token):
+        cache_key = (stream, self.version, lo, hi, order_token)
+        view = self._sorted_views.get(cache_key)
+        if view is None:
+            rows = self._rows[stream]
+            view = []
+            for key in keys[lo:hi]:
+                record = self._render(stream, rows[id_of(key)])
+                if match is None or match(record):
+                    view.append(order(record) + (key,))  # the index key last: unique, holds the id
+            view.sort()
+            if len(self._sorted_views) > 8:
+                self._sorted_views.clear()
+            self._sorted_views[cache_key] = view
+        start = 0 if after is None else bisect.bisect_right(view, tuple(after))
+        return view[start:start + limit], start + limit < len(view)
+
+    def _materialize(self, stream: str, row: Row) -> dict:
+        if row.fields is None:
+            gen = self._gen
+            rng = gen.record_rng(stream, row.ordinal)
+            if stream == "persons":
+                fields = gen.person_fields(rng, row.id)
+            elif stream == "absence_periods":
+                fields = gen.absence_fields(rng, row.id, row.person_id, row.updated_us)
+            else:
+                fields = gen.attendance_fields(rng, row.id, row.person_id, row.updated_us)
+            created = gen.created_at(rng, row.updated_us)
+            if row.created_us is None:
+                row.created_us = created
+            row.fields = fields
+        return row.fields
+
+    def _render(self, stream: str, row: Row) -> dict:
+        record = dict(self._materialize(stream, row))
+        record["created_at"] = times.render(row.created_us, row.style)
+        record["updated_at"] = times.render(row.updated_us, row.style)
+        if stream == "persons":
+            href = f"{self.base_url}/v2/persons/{row.id}/employments"
+            record["_meta"] = {"links": {"employments": {"href": href}}}
+        return record
+
+    def _blob(self, stream: str, row: Row, whitelist: Optional[frozenset]) -> bytes:
+        if whitelist is None or stream != "persons":
+            if row.blob is None:
+                row.blob = _dumps(self._render(stream, row))
+            return row.blob
+        if row.variants is None:
+            row.variants = {}
+        blob = row.variants.get(whitelist)
+        if blob is None:
+            blob = row.variants[whitelist] = _dumps(_whitelisted(self._render(stream, row), whitelist))
+        return blob
+
+    # -- mutation ---------------------------------------------------------------------------
+
+    def update(self, stream: str, record_id: Optional[str] = None, count: Optional[int] = None,
+               fraction: Optional[float] = None, at: Moment = None) -> List[str]:
+        """Edit records and set their updated_at to now (or `at`); returns the changed ids.
+
+        Picks `record_id`, else `count` records, else `fraction` of them, else one record,
+        chosen by the company's seeded mutation rng.
+        """
+        with self._lock:
+            rows = self._rows[stream]
+            if record_id is not None:
+                if record_id not in rows:
+                    raise KeyError(f"no {stream} record {record_id!r}")
+                chosen = [record_id]
+            else:
+                if count is None:
+                    count = 1 if fraction is None else round(len(rows) * fraction)
+                population = [id_of(key) for key in self._keys[stream]]
+                chosen = self._mutation_rng.sample(population, min(count, len(population)))
+            updated_us, style = self._stamp(stream, at)
+            for rid in chosen:
+                row = rows[rid]
+                self._edit(stream, self._materialize(stream, row))
+                self._move(stream, row, updated_us, row.style if style is _KEEP else style)
+            self.version += 1
+            return chosen
+
+    def create(self, stream: str, count: int = 1, at: Moment = None) -> List[str]:
+        """Add `count` new records updated (and created) now, or at `at`; returns their ids."""
+        with self._lock:
+            rng = self._mutation_rng
+            person_ids = [id_of(key) for key in self._keys["persons"]] or ["0"]
+            created = []
+            for _ in range(count):
+                updated_us, style = self._stamp(stream, at)
+                if stream == "persons":
+                    self._max_person_id += rng.randint(1, 40)
+                    record_id, person_id, style = str(self._max_person_id), None, None
+                else:
+                    record_id, person_id = uuid_from(rng), rng.choice(person_ids)
+                    style = rng.choice(PERIOD_STYLES) if style is _KEEP else style
+                row = Row(record_id, self._next_ordinal[stream], updated_us, style, person_id)
+                self._next_ordinal[stream] += 1
+                self._materialize(stream, row)
+                row.created_us = updated_us
+                self._rows[stream][record_id] = row
+                bisect.insort(self._keys[stream], row.key)
+                created.append(record_id)
+            self.version += 1
+            return created
+
+    def delete(self, stream: str, record_id: str) -> bool:
+        """Remove a record; the API just stops returning it (no tombstones)."""
+        with self._lock:
+            row = self._rows[stream].pop(record_id, None)
+            if row is None:
+                return False
+            keys = self._keys[stream]
+            del keys[bisect.bisect_left(keys, row.key)]
+            self.version += 1
+            return True
+
+    def _stamp(self, stream: str, at: Moment):
+        """(updated_us, style) for a mutation; style _KEEP means keep the record's own style."""
+        if at is None:
+            now = int(self.clock() * times.SECOND)
+            # persons carry whole seconds; periods get millisecond precision like a database clock
+            return (now - now % times.SECOND if stream == "persons" else now - now % 1000), _KEEP
+        if isinstance(at, datetime):
+            aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            us = times.micros(aware)
+            style = _KEEP
+        else:
+            parsed = times.parse(at)
+            if parsed is None:
+                raise ValueError(f"not an RFC 3339 date-time: {at!r}")
+            us = times.instant(parsed, timezone.utc)
+            style = times.style_of(parsed)
+        if stream == "persons":
+            return us - us % times.SECOND, None
+        return us, style
+
+    def _move(self, stream: str, row: Row, updated_us: int, style) -> None:
+        keys = self._keys[stream]
+        del keys[bisect.bisect_left(keys, row.key)]
+        row.updated_us, row.style = updated_us, style
+        row.created_us = min(row.created_us, updated_us)
+        bisect.insort(keys, row.key)
+        row.blob = row.variants = None
+
+    def _edit(self, stream: str, fields: dict) -> None:
+        """Change one visible field, so an updated record differs from its old version."""
+        self._edits += 1
+        if stream == "persons":
+            fields["preferred_name"] = f"Edit {self._edits}"
+        else:
+            fields["comment"] = f"Edited by emulator mutation #{self._edits}"
+
+
+class _Keep:
+    def __repr__(self):
+        return "KEEP"
+
+
+_KEEP = _Keep()

@@ -1,0 +1,259 @@
+"""Deterministic, realistic record content for one seed.
+
+Generation is split in two so millions of periods stay cheap: `skeletons` draws, eagerly and from
+one seeded rng, only what the store must index (id, updated_at, the person); `fields` draws the
+rest of a record on first use from an rng seeded by (seed, stream, ordinal), so the content is the
+same whether or not, and in whichever order, records are rendered.
+"""
+import random
+from datetime import date, datetime, timedelta, timezone
+from typing import Optional
+
+from . import times
+
+STREAM_NUMBERS = {"persons": 1, "absence_periods": 2, "attendance_periods": 3}
+DATA_START = datetime(2021, 1, 1)
+
+FIRST_NAMES = [
+    "Anna", "Ben", "Chiara", "Dmitri", "Elif", "Fatima", "Georg", "Hanna", "Ines", "Jürgen",
+    "Kai", "Lena", "Mateo", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Søren", "Tobias",
+    "Uma", "Vera", "Wei", "Xenia", "Yusuf", "Zoë", "Ana María", "Jean-Luc", "Łukasz", "Mia",
+]
+LAST_NAMES = [
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
+    "Hoffmann", "García", "Rossi", "O'Brien", "Nowak", "Kowalski", "Dubois", "Smith", "Nguyen",
+    "Yılmaz", "van der Berg", "Ferreira", "Jensen", "Novák", "Popescu", "Ivanova", "Chen",
+]
+COMMENTS = [
+    "Doctor's appointment", "Family matters", "Moved shift — see \"planning\" sheet",
+    "Umzug / moving day", "Conference in Lisbon\nflight at 06:00", "Überstunden ausgleichen",
+    "Kita closed 🧸", "Back-office cover", "Inventur", "<b>not html</b> & friends",
+]
+TIMEZONES = [
+    "Europe/Berlin", "Europe/Berlin", "Europe/Berlin", "Europe/London", "Europe/Madrid",
+    "Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Australia/Sydney",
+]
+GENDERS = ["MALE", "FEMALE", "DIVERSE", "UNSPECIFIED"]
+APPROVALS = ["APPROVED"] * 14 + ["PENDING"] * 3 + ["DELETION_PENDING", "SUBSTITUTE_REQUESTED"]
+ATTENDANCE_STATUSES = ["CONFIRMED"] * 7 + ["PENDING"] * 2 + ["REJECTED"]
+HALVES = ["FIRST_HALF", "SECOND_HALF"]
+# Rendering styles for period timestamps: None = `Z`, else an offset in minutes (0 = `+00:00`).
+PERIOD_STYLES = [None] * 10 + [0] * 3 + [120] * 3 + [-300] * 2 + [60, 330]
+
+# (id, global_id, label or None, type): label is missing on some, as seen on live accounts.
+CUSTOM_ATTRIBUTES = [
+    ("dynamic_305", "305", "Cost center", "string"),
+    ("dynamic_306", "306", "Seniority level", "int"),
+    ("dynamic_307", "307", "FTE", "double"),
+    ("dynamic_308", "308", "Probation end", "date"),
+    ("dynamic_309", "309", "Works remotely", "boolean"),
+    ("dynamic_310", "310", "Languages", "string_list"),
+    ("dynamic_311", "311", None, "unspecified"),
+    ("dynamic_312", "312", None, "string"),
+]
+
+
+def default_end() -> datetime:
+    """Yesterday 00:00 UTC: records stop a day before now, and the same seed gives the same
+    company all day long (a clock-based end would break byte-identical regeneration)."""
+    today = datetime.now(timezone.utc).date()
+    return datetime(today.year, today.month, today.day) - timedelta(days=1)
+
+
+def uuid_from(rng: random.Random) -> str:
+    """A version-4 UUID drawn from `rng` (uuid.uuid4 would use the OS entropy)."""
+    return _uuid_text(rng.randbytes(16).hex())
+
+
+def _uuid_text(h: str) -> str:
+    """32 random hex digits as a version-4, RFC 4122 variant UUID."""
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+class Generator:
+    def __init__(self, seed: int, end: Optional[datetime] = None):
+        self.seed = seed
+        self.start_us = times.micros_of_date(DATA_START.date())
+        end = end or default_end()
+        self.end_us = times.micros(end.replace(tzinfo=timezone.utc))
+        catalog = random.Random(f"catalog-{seed}")
+        self.absence_types = [uuid_from(catalog) for _ in range(6)]
+        self.projects = [uuid_from(catalog) for _ in range(8)]
+
+    # -- eager part -------------------------------------------------------------------------
+
+    def updated_at(self, rng: random.Random, previous: Optional[int], fractions: bool) -> int:
+        """An updated_at instant; a share lands exactly on day or hour edges, or ties another."""
+        # int(random() * n) rather than randrange: same determinism, a third of the cost
+        rand = rng.random
+        span = self.end_us - self.start_us
+        r = rand()
+        if previous is not None and r < 0.03:
+            return previous  # bulk edits: many records share one instant, ids break the tie
+        if r < 0.05:
+            return self.start_us + int(rand() * (span // times.DAY)) * times.DAY
+        if r < 0.09:
+            return self.start_us + int(rand() * (span // times.HOUR)) * times.HOUR
+        us = self.start_us + int(rand() * (span // times.SECOND)) * times.SECOND
+        if fractions:
+            r = rand()
+            if r < 0.2:
+                us += 1 + int(rand() * (times.SECOND - 1))
+            elif r < 0.25:
+                us += times.SECOND // 2
+            elif r < 0.3:
+                us += (1 + int(rand() * 999)) * 1000
+        return us
+
+    def person_skeletons(self, rng: random.Random, count: int, first_id: int = 0):
+        """(id, updated_us, style) for persons: digit ids, whole-second `Z` timestamps."""
+        next_id = first_id or 10_000_000 + rng.randrange(1_000_000)
+        previous = None
+        out = []
+        for _ in range(count):
+            previous = self.updated_at(rng, previous, fractions=False)
+            out.append((str(next_id), previous, None, None))
+            next_id += rng.randint(1, 40)
+        return out
+
+    def period_skeletons(self, rng: random.Random, count: int, person_ids: list):
+        """(id, updated_us, style, person_id) for absence or attendance periods."""
+        previous = None
+        out = []
+        styles = PERIOD_STYLES
+        n_styles = len(styles)
+        n_persons = len(person_ids)
+        rand = rng.random
+        updated_at = self.updated_at
+        hexes = rng.randbytes(16 * count).hex()  # one call instead of one per id: generation speed
+        for i in range(count):
+            previous = updated_at(rng, previous, True)
+            person = person_ids[int(rand() * n_persons)] if n_persons else "0"
+            out.append((_uuid_text(hexes[32 * i:32 * i + 32]), previous, styles[int(rand() * n_styles)], person))
+        return out
+
+    # -- lazy part --------------------------------------------------------------------------
+
+    def record_rng(self, stream: str, ordinal: int) -> random.Random:
+        return random.Random((self.seed << 40) ^ (STREAM_NUMBERS[stream] << 36) ^ ordinal)
+
+    def created_at(self, rng: random.Random, updated_us: int) -> int:
+        """created_at <= updated_at; a third of the records were never edited after creation."""
+        if rng.random() < 0.3:
+            return updated_us
+        back = rng.randrange(0, 400 * 24 * 3600) * times.SECOND
+        return updated_us - back - updated_us % times.SECOND
+
+    def person_fields(self, rng: random.Random, person_id: str) -> dict:
+        """The record in contract order; created_at/updated_at/_meta are filled in at render time."""
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+        r = rng.random()
+        preferred = None if r < 0.6 else ("" if r < 0.7 else first.split(" ")[0][:3])
+        picture_url = f"https://api.personio.de/v2/persons/{person_id}/profile-picture"
+        employments = [{"id": str(50_000_000 + int(person_id) * 3 + k)} for k in range(1 + (rng.random() < 0.1))]
+        return {
+            "id": person_id,
+            "email": f"{local}.{person_id[-4:]}@example-company.test",
+            "first_name": first,
+            "last_name": last,
+            "preferred_name": preferred,
+            "gender": rng.choice(GENDERS),
+            "status": "ACTIVE" if rng.random() < 0.85 else "INACTIVE",
+            "profile_picture": {"url": picture_url} if rng.random() < 0.9 else None,
+            "created_at": None,
+            "updated_at": None,
+            "custom_attributes": [self._custom_attribute(rng, a) for a in CUSTOM_ATTRIBUTES],
+            "employments": employments,
+            "_meta": None,
+        }
+
+    def _custom_attribute(self, rng: random.Random, attribute) -> dict:
+        attr_id, global_id, label, kind = attribute
+        out = {"id": attr_id, "global_id": global_id}
+        if label is not None:
+            out["label"] = label
+        out["type"] = kind
+        out["value"] = None if rng.random() < 0.1 else self._custom_value(rng, kind)
+        return out
+
+    def _custom_value(self, rng: random.Random, kind: str):
+        if kind == "string":
+            return rng.choice(["CC-100", "CC-200", "Vertrieb", "R&D / Labs", ""])
+        if kind == "int":
+            return rng.randint(1, 9)
+        if kind == "double":
+            return rng.choice([1.0, 0.8, 0.5, 0.75, 0.9])
+        if kind == "date":
+            return (date(2021, 1, 1) + timedelta(days=rng.randrange(2000))).isoformat()
+        if kind == "boolean":
+            return rng.random() < 0.5
+        if kind == "string_list":
+            return rng.sample(["de", "en", "fr", "es", "it", "pl", "tr"], rng.randint(0, 3))
+        # "unspecified": anything at all, including objects and lists of mixed types
+        return rng.choice([
+            {"size": rng.choice(["S", "M", "L"]), "fit": "regular", "extra": None},
+            [1, "two", 3.5, True],
+            rng.randint(-5, 5),
+            "free text",
+        ])
+
+    def absence_fields(self, rng: random.Random, period_id: str, person_id: str, updated_us: int) -> dict:
+        # absences are entered weeks before or after they happen
+        anchor = (times.EPOCH + timedelta(microseconds=updated_us)).date()
+        first_day = anchor + timedelta(days=rng.randint(-60, 90))
+        start = datetime(first_day.year, first_day.month, first_day.day)
+        start_half = HALVES[rng.random() < 0.1]
+        if rng.random() < 0.05:
+            ends_at = None  # open-ended, e.g. parental leave without a planned return
+        else:
+            end = start + timedelta(days=rng.choice([0, 0, 0, 1, 2, 4, 9, 13]), hours=23, minutes=59, seconds=59)
+            ends_at = {"date_time": times.wall_text(end), "type": HALVES[rng.random() < 0.9]}
+        return {
+            "id": period_id,
+            "person": {"id": person_id},
+            "absence_type": {"id": rng.choice(self.absence_types)},
+            "starts_from": {"date_time": times.wall_text(start), "type": start_half},
+            "ends_at": ends_at,
+            "timezone_id": rng.choice(TIMEZONES),
+            "comment": rng.choice(COMMENTS) if rng.random() < 0.3 else None,
+            "approval": {"status": rng.choice(APPROVALS)},
+            "created_at": None,
+            "updated_at": None,
+        }
+
+    def attendance_fields(self, rng: random.Random, period_id: str, person_id: str, updated_us: int) -> dict:
+        # attendances are recorded on the day or up to a few weeks later
+        anchor = (times.EPOCH + timedelta(microseconds=updated_us)).date()
+        day = anchor - timedelta(days=rng.choice([0, 0, 0, 1, 1, 2, 3, 7, 14, 30]))
+        midnight = datetime(day.year, day.month, day.day)
+        is_break = rng.random() < 0.2
+        if is_break:
+            start = midnight + timedelta(minutes=rng.randrange(11 * 60 + 30, 13 * 60 + 30))
+            end = start + timedelta(minutes=rng.choice([15, 30, 30, 45, 60]))
+        elif rng.random() < 0.05:
+            start = midnight + timedelta(minutes=rng.randrange(20 * 60, 23 * 60))  # night shift
+            end = start + timedelta(minutes=rng.randrange(6 * 60, 9 * 60))
+        else:
+            start = midnight + timedelta(minutes=rng.randrange(6 * 60, 10 * 60))
+            end = start + timedelta(minutes=rng.randrange(2 * 60, 10 * 60))
+        record = {
+            "id": period_id,
+            "person": {"id": person_id},
+            "type": "BREAK" if is_break else "WORK",
+            "start": {"date_time": times.wall_text(start)},
+            "end": {"date_time": times.wall_text(end)},
+            "attribution_date": day.isoformat(),
+            "status": rng.choice(ATTENDANCE_STATUSES),
+            "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else None,
+            "project": {"id": rng.choice(self.projects)} if rng.random() < 0.4 else None,
+            "is_auto_generated": rng.random() < 0.1,
+            "created_at": None,
+            "updated_at": None,
+        }
+        r = rng.random()
+        if r < 0.01:
+            del record["end"]  # still running: the key may be absent...
+        elif r < 0.02:
+            record["end"] = None  # ...or null
+        return record
