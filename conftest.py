@@ -1,0 +1,4 @@
+# pytest only honours pytest_plugins in the rootdir conftest.
+pytest_plugins = [
+    "airbyte_cdk.test.standard_tests.pytest_hooks",
+]
