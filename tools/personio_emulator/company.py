@@ -23,17 +23,18 @@ Moment = Union[str, datetime, None]
 
 
 class Row:
-    __slots__ = ("id", "ordinal", "updated_us", "style", "person_id", "created_us", "fields", "blob", "variants")
+    __slots__ = ("id", "ordinal", "updated_us", "style", "person_id", "noise", "created_us", "fields",
+                 "variants")
 
-    def __init__(self, record_id, ordinal, updated_us, style, person_id):
+    def __init__(self, record_id, ordinal, updated_us, style, person_id, noise):
         self.id = record_id
-        self.ordinal = ordinal  # seeds the lazily drawn content
+        self.ordinal = ordinal  # seeds a person's lazily drawn content
         self.updated_us = updated_us
         self.style = style  # None renders `Z`; an int renders that offset in minutes
         self.person_id = person_id
+        self.noise = noise  # random bits a period's content is derived from
         self.created_us = None
-        self.fields = None  # drawn on first use
-        self.blob = None  # cached JSON bytes, dropped on every change
+        self.fields = None  # the record as a dict: persons always, periods once edited
         self.variants = None  # cached JSON bytes per person attribute whitelist
 
     @property
@@ -84,14 +85,17 @@ class Company:
         self.version = 0  # bumped by every mutation; keys the sorted-view cache
         self._lock = threading.RLock()
         self._gen = Generator(seed, end)
-        # one rng per stream, so changing one stream's size leaves the others byte-identical
-        self._mutation_rng = random.Random(f"mutations-{seed}")
+        self._mutation_rng = random.Random(f"mutations-{seed}")  # mutations repeat for a seed too
         self._edits = 0
         self._rows = {s: {} for s in STREAMS}
         self._keys = {s: [] for s in STREAMS}
+        # index key -> the record's JSON bytes, filled on first use and dropped on every change;
+        # keyed like the index so a page's bytes are one map(dict.get) over its keys
+        self._blobs = {s: {} for s in STREAMS}
         self._next_ordinal = {s: 0 for s in STREAMS}
         self._sorted_views = {}
 
+        # one rng per stream, so changing one stream's size leaves the others byte-identical
         skeletons = self._gen.person_skeletons(random.Random(f"{seed}-persons"), persons)
         self._load("persons", skeletons)
         self._max_person_id = max((int(s[0]) for s in skeletons), default=10_000_000)
@@ -101,8 +105,8 @@ class Company:
 
     def _load(self, stream: str, skeletons) -> None:
         rows = self._rows[stream]
-        for ordinal, (record_id, updated_us, style, person_id) in enumerate(skeletons):
-            rows[record_id] = Row(record_id, ordinal, updated_us, style, person_id)
+        for ordinal, (record_id, updated_us, style, person_id, noise) in enumerate(skeletons):
+            rows[record_id] = Row(record_id, ordinal, updated_us, style, person_id, noise)
         self._next_ordinal[stream] = len(skeletons)
         self._keys[stream] = sorted([f"{s[1]:020d} {s[0]}" for s in skeletons])  # index_key, inlined
 
@@ -112,8 +116,9 @@ class Company:
         """Persons link to their employments under the API base, known only once a port is bound."""
         with self._lock:
             self.base_url = url
+            self._blobs["persons"].clear()
             for row in self._rows["persons"].values():
-                row.blob = row.variants = None
+                row.variants = None
 
     def size(self, stream: str) -> int:
         return len(self._rows[stream])
@@ -158,8 +163,16 @@ class Company:
                 picked_keys, more = self._scan(stream, keys, lo, hi, after, limit, match)
             else:
                 picked_keys, more = self._sorted_slice(stream, keys, lo, hi, after, limit, match, order, order_token)
-            rows = self._rows[stream]
-            blobs = [self._blob(stream, rows[id_of(k if order is None else k[-1])], whitelist) for k in picked_keys]
+            index_keys = picked_keys if order is None else [k[-1] for k in picked_keys]
+            if whitelist is None or stream != "persons":
+                blobs = list(map(self._blobs[stream].get, index_keys))
+                if None in blobs:
+                    rows = self._rows[stream]
+                    blobs = [b if b is not None else self._blob(stream, rows[id_of(k)], None)
+                             for b, k in zip(blobs, index_keys)]
+            else:
+                rows = self._rows[stream]
+                blobs = [self._blob(stream, rows[id_of(k)], whitelist) for k in index_keys]
             last = picked_keys[-1] if picked_keys else after
         return Page(blobs, last, more)
 
@@ -172,7 +185,7 @@ class Company:
         rows = self._rows[stream]
         picked = []
         for i in range(lo, hi):
-            if match(self._render(stream, rows[id_of(keys[i])])):
+            if match(self._record(stream, rows[id_of(keys[i])])):
                 if len(picked) == limit:
                     return picked, True
                 picked.append(keys[i])
@@ -185,7 +198,7 @@ class Company:
             rows = self._rows[stream]
             view = []
             for key in keys[lo:hi]:
-                record = self._render(stream, rows[id_of(key)])
+                record = self._record(stream, rows[id_of(key)])
                 if match is None or match(record):
                     view.append(order(record) + (key,))  # the index key last: unique, holds the id
             view.sort()
@@ -195,42 +208,66 @@ class Company:
         start = 0 if after is None else bisect.bisect_right(view, tuple(after))
         return view[start:start + limit], start + limit < len(view)
 
-    def _materialize(self, stream: str, row: Row) -> dict:
-        if row.fields is None:
-            gen = self._gen
-            rng = gen.record_rng(stream, row.ordinal)
+    def _created_us(self, stream: str, row: Row) -> int:
+        if row.created_us is None:
             if stream == "persons":
-                fields = gen.person_fields(rng, row.id)
-            elif stream == "absence_periods":
-                fields = gen.absence_fields(rng, row.id, row.person_id, row.updated_us)
+                self._fields(stream, row)  # drawn from the same rng as the person
             else:
-                fields = gen.attendance_fields(rng, row.id, row.person_id, row.updated_us)
-            created = gen.created_at(rng, row.updated_us)
-            if row.created_us is None:
-                row.created_us = created
-            row.fields = fields
+                row.created_us = self._gen.period_created_at(row.noise, row.updated_us)
+        return row.created_us
+
+    def _fields(self, stream: str, row: Row) -> dict:
+        """The record as an editable dict; created_at/updated_at in it are re-rendered anyway."""
+        if row.fields is None:
+            if stream == "persons":
+                rng = self._gen.person_rng(row.ordinal)
+                row.fields = self._gen.person_fields(rng, row.id)
+                created = self._gen.created_at(rng, row.updated_us)
+                if row.created_us is None:
+                    row.created_us = created
+            else:
+                row.fields = self._record(stream, row)
         return row.fields
 
-    def _render(self, stream: str, row: Row) -> dict:
-        record = dict(self._materialize(stream, row))
-        record["created_at"] = times.render(row.created_us, row.style)
+    def _text(self, stream: str, row: Row) -> str:
+        """The record's JSON text: straight from its noise while unedited, else from its dict."""
+        created_us = self._created_us(stream, row)
+        if row.fields is None and stream != "persons":
+            build = self._gen.absence_json if stream == "absence_periods" else self._gen.attendance_json
+            return build(row.id, row.person_id, row.updated_us, created_us, row.style, row.noise)
+        record = dict(self._fields(stream, row))
+        record["created_at"] = times.render(created_us, row.style)
         record["updated_at"] = times.render(row.updated_us, row.style)
         if stream == "persons":
             href = f"{self.base_url}/v2/persons/{row.id}/employments"
             record["_meta"] = {"links": {"employments": {"href": href}}}
-        return record
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+    def _record(self, stream: str, row: Row) -> dict:
+        """A fresh dict of the record as served (for filters, sorting and callers)."""
+        return json.loads(self._blob(stream, row, None))
 
     def _blob(self, stream: str, row: Row, whitelist: Optional[frozenset]) -> bytes:
+        cache = self._blobs[stream]
+        key = row.key
+        full = cache.get(key)
+        if full is None:
+            full = cache[key] = self._text(stream, row).encode()
         if whitelist is None or stream != "persons":
-            if row.blob is None:
-                row.blob = _dumps(self._render(stream, row))
-            return row.blob
+            return full
         if row.variants is None:
             row.variants = {}
         blob = row.variants.get(whitelist)
         if blob is None:
-            blob = row.variants[whitelist] = _dumps(_whitelisted(self._render(stream, row), whitelist))
+            blob = row.variants[whitelist] = _dumps(_whitelisted(json.loads(full), whitelist))
         return blob
+
+    def prerender(self) -> None:
+        """Build every record's JSON bytes now, so the first sync measures the connector only."""
+        with self._lock:
+            for stream in STREAMS:
+                for row in self._rows[stream].values():
+                    self._blob(stream, row, None)
 
     # -- mutation ---------------------------------------------------------------------------
 
@@ -248,14 +285,17 @@ class Company:
                     raise KeyError(f"no {stream} record {record_id!r}")
                 chosen = [record_id]
             else:
-                if count is None:
-                    count = 1 if fraction is None else round(len(rows) * fraction)
+                if count is None and fraction is not None:
+                    count = max(1, round(len(rows) * fraction)) if fraction > 0 else 0
+                elif count is None:
+                    count = 1
                 population = [id_of(key) for key in self._keys[stream]]
                 chosen = self._mutation_rng.sample(population, min(count, len(population)))
             updated_us, style = self._stamp(stream, at)
             for rid in chosen:
                 row = rows[rid]
-                self._edit(stream, self._materialize(stream, row))
+                self._created_us(stream, row)
+                self._edit(stream, self._fields(stream, row))
                 self._move(stream, row, updated_us, row.style if style is _KEEP else style)
             self.version += 1
             return chosen
@@ -270,14 +310,14 @@ class Company:
                 updated_us, style = self._stamp(stream, at)
                 if stream == "persons":
                     self._max_person_id += rng.randint(1, 40)
-                    record_id, person_id, style = str(self._max_person_id), None, None
+                    record_id, person_id, style, noise = str(self._max_person_id), None, None, None
                 else:
                     record_id, person_id = uuid_from(rng), rng.choice(person_ids)
                     style = rng.choice(PERIOD_STYLES) if style is _KEEP else style
-                row = Row(record_id, self._next_ordinal[stream], updated_us, style, person_id)
+                    noise = rng.getrandbits(96)
+                row = Row(record_id, self._next_ordinal[stream], updated_us, style, person_id, noise)
                 self._next_ordinal[stream] += 1
-                self._materialize(stream, row)
-                row.created_us = updated_us
+                row.created_us = updated_us  # a new record: created when last updated
                 self._rows[stream][record_id] = row
                 bisect.insort(self._keys[stream], row.key)
                 created.append(record_id)
@@ -290,6 +330,7 @@ class Company:
             row = self._rows[stream].pop(record_id, None)
             if row is None:
                 return False
+            self._blobs[stream].pop(row.key, None)
             keys = self._keys[stream]
             del keys[bisect.bisect_left(keys, row.key)]
             self.version += 1
@@ -318,10 +359,11 @@ class Company:
     def _move(self, stream: str, row: Row, updated_us: int, style) -> None:
         keys = self._keys[stream]
         del keys[bisect.bisect_left(keys, row.key)]
+        self._blobs[stream].pop(row.key, None)
         row.updated_us, row.style = updated_us, style
         row.created_us = min(row.created_us, updated_us)
         bisect.insort(keys, row.key)
-        row.blob = row.variants = None
+        row.variants = None
 
     def _edit(self, stream: str, fields: dict) -> None:
         """Change one visible field, so an updated record differs from its old version."""

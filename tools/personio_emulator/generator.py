@@ -1,10 +1,13 @@
 """Deterministic, realistic record content for one seed.
 
-Generation is split in two so millions of periods stay cheap: `skeletons` draws, eagerly and from
-one seeded rng, only what the store must index (id, updated_at, the person); `fields` draws the
-rest of a record on first use from an rng seeded by (seed, stream, ordinal), so the content is the
-same whether or not, and in whichever order, records are rendered.
+Generation is split in two so hundreds of thousands of periods stay cheap. `*_skeletons` draw
+eagerly, from one seeded rng per stream, only what the store indexes (id, updated_at, the person)
+plus 96 random bits per period (`noise`). The rest of a period is derived from its noise when it is
+first served, straight into JSON text: no rng object, no dict, no json.dumps per record, which is
+what keeps a never-served page at well under a millisecond. Persons are few and richer, so they
+use an rng seeded by (seed, ordinal) and ordinary dicts.
 """
+import json
 import random
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
@@ -112,12 +115,12 @@ class Generator:
         out = []
         for _ in range(count):
             previous = self.updated_at(rng, previous, fractions=False)
-            out.append((str(next_id), previous, None, None))
+            out.append((str(next_id), previous, None, None, None))
             next_id += rng.randint(1, 40)
         return out
 
     def period_skeletons(self, rng: random.Random, count: int, person_ids: list):
-        """(id, updated_us, style, person_id) for absence or attendance periods."""
+        """(id, updated_us, style, person_id, noise) for absence or attendance periods."""
         previous = None
         out = []
         styles = PERIOD_STYLES
@@ -125,17 +128,18 @@ class Generator:
         n_persons = len(person_ids)
         rand = rng.random
         updated_at = self.updated_at
-        hexes = rng.randbytes(16 * count).hex()  # one call instead of one per id: generation speed
+        hexes = rng.randbytes(28 * count).hex()  # one call instead of two per record: generation speed
         for i in range(count):
             previous = updated_at(rng, previous, True)
             person = person_ids[int(rand() * n_persons)] if n_persons else "0"
-            out.append((_uuid_text(hexes[32 * i:32 * i + 32]), previous, styles[int(rand() * n_styles)], person))
+            h = hexes[56 * i:56 * i + 56]
+            out.append((_uuid_text(h[:32]), previous, styles[int(rand() * n_styles)], person, int(h[32:], 16)))
         return out
 
     # -- lazy part --------------------------------------------------------------------------
 
-    def record_rng(self, stream: str, ordinal: int) -> random.Random:
-        return random.Random((self.seed << 40) ^ (STREAM_NUMBERS[stream] << 36) ^ ordinal)
+    def person_rng(self, ordinal: int) -> random.Random:
+        return random.Random((self.seed << 40) ^ (STREAM_NUMBERS["persons"] << 36) ^ ordinal)
 
     def created_at(self, rng: random.Random, updated_us: int) -> int:
         """created_at <= updated_at; a third of the records were never edited after creation."""
@@ -198,62 +202,82 @@ class Generator:
             "free text",
         ])
 
-    def absence_fields(self, rng: random.Random, period_id: str, person_id: str, updated_us: int) -> dict:
-        # absences are entered weeks before or after they happen
-        anchor = (times.EPOCH + timedelta(microseconds=updated_us)).date()
-        first_day = anchor + timedelta(days=rng.randint(-60, 90))
-        start = datetime(first_day.year, first_day.month, first_day.day)
-        start_half = HALVES[rng.random() < 0.1]
-        if rng.random() < 0.05:
-            ends_at = None  # open-ended, e.g. parental leave without a planned return
-        else:
-            end = start + timedelta(days=rng.choice([0, 0, 0, 1, 2, 4, 9, 13]), hours=23, minutes=59, seconds=59)
-            ends_at = {"date_time": times.wall_text(end), "type": HALVES[rng.random() < 0.9]}
-        return {
-            "id": period_id,
-            "person": {"id": person_id},
-            "absence_type": {"id": rng.choice(self.absence_types)},
-            "starts_from": {"date_time": times.wall_text(start), "type": start_half},
-            "ends_at": ends_at,
-            "timezone_id": rng.choice(TIMEZONES),
-            "comment": rng.choice(COMMENTS) if rng.random() < 0.3 else None,
-            "approval": {"status": rng.choice(APPROVALS)},
-            "created_at": None,
-            "updated_at": None,
-        }
+    def period_created_at(self, noise: int, updated_us: int) -> int:
+        """created_at <= updated_at, from the top bits of a period's noise."""
+        top = noise >> 64
+        if top % 10 < 3:
+            return updated_us
+        back = (top // 10) % (400 * 24 * 3600) * times.SECOND
+        return updated_us - back - updated_us % times.SECOND
 
-    def attendance_fields(self, rng: random.Random, period_id: str, person_id: str, updated_us: int) -> dict:
-        # attendances are recorded on the day or up to a few weeks later
-        anchor = (times.EPOCH + timedelta(microseconds=updated_us)).date()
-        day = anchor - timedelta(days=rng.choice([0, 0, 0, 1, 1, 2, 3, 7, 14, 30]))
-        midnight = datetime(day.year, day.month, day.day)
-        is_break = rng.random() < 0.2
-        if is_break:
-            start = midnight + timedelta(minutes=rng.randrange(11 * 60 + 30, 13 * 60 + 30))
-            end = start + timedelta(minutes=rng.choice([15, 30, 30, 45, 60]))
-        elif rng.random() < 0.05:
-            start = midnight + timedelta(minutes=rng.randrange(20 * 60, 23 * 60))  # night shift
-            end = start + timedelta(minutes=rng.randrange(6 * 60, 9 * 60))
+    def absence_json(self, period_id: str, person_id: str, updated_us: int, created_us: int, style, noise: int) -> str:
+        n = noise & _LOW_64
+        n, shift = divmod(n, 151)  # absences are entered up to 60 days after and 90 days before
+        n, start_half = divmod(n, 10)
+        n, open_ended = divmod(n, 20)  # 5 %: no planned end, e.g. parental leave
+        n, length = divmod(n, 8)
+        n, end_half = divmod(n, 10)
+        n, kind = divmod(n, len(self.absence_types))
+        n, zone = divmod(n, len(TIMEZONES))
+        n, comment = divmod(n, 100)
+        n, approval = divmod(n, len(APPROVALS))
+        first = updated_us // times.DAY + shift - 60
+        if open_ended == 0:
+            ends = "null"
         else:
-            start = midnight + timedelta(minutes=rng.randrange(6 * 60, 10 * 60))
-            end = start + timedelta(minutes=rng.randrange(2 * 60, 10 * 60))
-        record = {
-            "id": period_id,
-            "person": {"id": person_id},
-            "type": "BREAK" if is_break else "WORK",
-            "start": {"date_time": times.wall_text(start)},
-            "end": {"date_time": times.wall_text(end)},
-            "attribution_date": day.isoformat(),
-            "status": rng.choice(ATTENDANCE_STATUSES),
-            "comment": rng.choice(COMMENTS) if rng.random() < 0.15 else None,
-            "project": {"id": rng.choice(self.projects)} if rng.random() < 0.4 else None,
-            "is_auto_generated": rng.random() < 0.1,
-            "created_at": None,
-            "updated_at": None,
-        }
-        r = rng.random()
-        if r < 0.01:
-            del record["end"]  # still running: the key may be absent...
-        elif r < 0.02:
-            record["end"] = None  # ...or null
-        return record
+            last = first + ABSENCE_LENGTHS[length]
+            ends = f'{{"date_time":"{times.day_text(last)}T23:59:59","type":"{HALVES[end_half != 0]}"}}'
+        return (
+            f'{{"id":"{period_id}","person":{{"id":"{person_id}"}},'
+            f'"absence_type":{{"id":"{self.absence_types[kind]}"}},'
+            f'"starts_from":{{"date_time":"{times.day_text(first)}T00:00:00","type":"{HALVES[start_half == 0]}"}},'
+            f'"ends_at":{ends},"timezone_id":"{TIMEZONES[zone]}",'
+            f'"comment":{COMMENTS_JSON[comment // 3] if comment < len(COMMENTS_JSON) * 3 and comment % 3 == 0 else "null"},'
+            f'"approval":{{"status":"{APPROVALS[approval]}"}},'
+            f'"created_at":"{times.render(created_us, style)}","updated_at":"{times.render(updated_us, style)}"}}'
+        )
+
+    def attendance_json(self, period_id: str, person_id: str, updated_us: int, created_us: int, style, noise: int) -> str:
+        n = noise & _LOW_64
+        n, back = divmod(n, len(ATTENDANCE_DELAYS))  # recorded on the day or up to a month later
+        n, kind = divmod(n, 5)
+        n, night = divmod(n, 20)
+        n, start_offset = divmod(n, 240)
+        n, duration = divmod(n, 480)
+        n, status = divmod(n, len(ATTENDANCE_STATUSES))
+        n, comment = divmod(n, 100)
+        n, project = divmod(n, 10 * len(self.projects))
+        n, auto = divmod(n, 10)
+        n, running = divmod(n, 100)
+        day = updated_us // times.DAY - ATTENDANCE_DELAYS[back]
+        if kind == 0:  # a break around lunch
+            start = 690 + start_offset % 120
+            end = start + BREAK_MINUTES[duration % len(BREAK_MINUTES)]
+        elif night == 0:  # a night shift, ending the next day
+            start = 1200 + start_offset % 180
+            end = start + 360 + duration % 180
+        else:
+            start = 360 + start_offset
+            end = start + 120 + duration
+        if running == 0:
+            end_part = ""  # still running: the key may be absent...
+        elif running == 1:
+            end_part = '"end":null,'  # ...or null
+        else:
+            end_part = f'"end":{{"date_time":"{times.wall_minutes(day, end)}"}},'
+        project_part = "null" if project % 10 >= 4 else f'{{"id":"{self.projects[project // 10]}"}}'
+        return (
+            f'{{"id":"{period_id}","person":{{"id":"{person_id}"}},"type":"{"BREAK" if kind == 0 else "WORK"}",'
+            f'"start":{{"date_time":"{times.wall_minutes(day, start)}"}},{end_part}'
+            f'"attribution_date":"{times.day_text(day)}","status":"{ATTENDANCE_STATUSES[status]}",'
+            f'"comment":{COMMENTS_JSON[comment] if comment < len(COMMENTS_JSON) else "null"},'
+            f'"project":{project_part},"is_auto_generated":{"true" if auto == 0 else "false"},'
+            f'"created_at":"{times.render(created_us, style)}","updated_at":"{times.render(updated_us, style)}"}}'
+        )
+
+
+_LOW_64 = (1 << 64) - 1
+ABSENCE_LENGTHS = [0, 0, 0, 1, 2, 4, 9, 13]
+ATTENDANCE_DELAYS = [0, 0, 0, 1, 1, 2, 3, 7, 14, 30]
+BREAK_MINUTES = [15, 30, 30, 45, 60]
+COMMENTS_JSON = [json.dumps(c, ensure_ascii=False) for c in COMMENTS]  # escaped once, pasted many times

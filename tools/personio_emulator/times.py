@@ -79,22 +79,47 @@ def style_of(value: TimeText) -> Optional[int]:
     return int(value.offset.total_seconds() // 60)
 
 
+# Rendering runs once per record served, so its pieces are cached: day texts (a few thousand),
+# clock texts for every second and minute of a day, and offset suffixes.
+_day_texts = {}  # day number since the epoch -> "YYYY-MM-DD"
+_CLOCK = [f"T{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+_WALL_MINUTES = _CLOCK[::60]
+_suffixes = {None: "Z"}
+
+
+def day_text(day: int) -> str:
+    text = _day_texts.get(day)
+    if text is None:
+        text = _day_texts[day] = (EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+    return text
+
+
+def _suffix(offset_minutes: int) -> str:
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    text = _suffixes[offset_minutes] = f"{sign}{hours:02d}:{minutes:02d}"
+    return text
+
+
 def render(us: int, offset_minutes: Optional[int] = None) -> str:
     """RFC 3339 text for an instant; `offset_minutes` None means `Z`.
 
     Fractions are written only when the instant has them, trailing zeros dropped (`.5`).
     """
-    shift = 0 if offset_minutes is None else offset_minutes * 60 * SECOND
-    wall = EPOCH + timedelta(microseconds=us + shift)
-    text = wall.strftime("%Y-%m-%dT%H:%M:%S")
-    fraction = us % SECOND
+    shifted = us if offset_minutes is None else us + offset_minutes * 60 * SECOND
+    day, rest = divmod(shifted, DAY)
+    second, fraction = divmod(rest, SECOND)
+    suffix = _suffixes.get(offset_minutes) or _suffix(offset_minutes)
+    date = _day_texts.get(day) or day_text(day)
     if fraction:
-        text += ("." + f"{fraction:06d}").rstrip("0")
-    if offset_minutes is None:
-        return text + "Z"
-    sign = "-" if offset_minutes < 0 else "+"
-    hours, minutes = divmod(abs(offset_minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+        return date + _CLOCK[second] + f".{fraction:06d}".rstrip("0") + suffix
+    return date + _CLOCK[second] + suffix
+
+
+def wall_minutes(day: int, minute: int) -> str:
+    """Offset-less local wall time `minute` minutes after the start of `day` (may pass midnight)."""
+    extra, minute = divmod(minute, 1440)
+    return (_day_texts.get(day + extra) or day_text(day + extra)) + _WALL_MINUTES[minute]
 
 
 def wall_text(moment: datetime) -> str:

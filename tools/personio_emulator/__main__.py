@@ -1,0 +1,99 @@
+"""python -m tools.personio_emulator --port 8080 --seed 1 … : serve the emulator until Ctrl-C."""
+import argparse
+import signal
+import sys
+
+from .emulator import Emulator
+from .faults import Fault
+from .settings import ALL_SCOPES, STREAMS, EmulatorSettings
+
+
+def _rate_limit(text: str):
+    try:
+        stream, _, figures = text.partition("=")
+        rate, _, burst = figures.partition("/")
+        if stream not in STREAMS:
+            raise ValueError
+        return stream, (float(rate), int(burst or float(rate)))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected STREAM=RATE/BURST with STREAM in {', '.join(STREAMS)}: {text!r}")
+
+
+def _fault(text: str) -> Fault:
+    try:
+        return Fault.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tools.personio_emulator",
+                                description="Personio API v2 emulator (test double, 127.0.0.1 only).")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--persons", type=int, default=1000)
+    p.add_argument("--absence-periods", type=int, default=10_000)
+    p.add_argument("--attendance-periods", type=int, default=100_000)
+    p.add_argument("--prerender", action="store_true", help="render all records before serving")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--rate-limit", type=_rate_limit, action="append", default=[], metavar="STREAM=RATE/BURST")
+    p.add_argument("--credential-rate-limit", type=int, metavar="PER_MINUTE", help="e.g. 200, across endpoints")
+    p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    p.add_argument("--token-lifetime", type=int, default=86_400, metavar="SECONDS")
+    p.add_argument("--scopes", default=",".join(sorted(ALL_SCOPES)), help="comma separated granted scopes ('' = none)")
+    p.add_argument("--whitelist", default="all", help="person attributes: all | none | first_name,email,dynamic_305")
+    p.add_argument("--relative-next-links", action="store_true")
+    p.add_argument("--naive-timezone", default="UTC", help="zone of offset-less filter values")
+    p.add_argument("--attendance-sort", help="default attendance order, e.g. person.id,start.date_time,end.date_time")
+    p.add_argument("--allow-filters-with-cursor", action="store_true")
+    p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[:STREAM[:AFTER[:COUNT]]]")
+    p.add_argument("--fault-hang-seconds", type=float, default=10.0)
+    p.add_argument("--client-id", default=EmulatorSettings.client_id)
+    p.add_argument("--client-secret", default=EmulatorSettings.client_secret)
+    p.add_argument("--auth-error-status", type=int, choices=(400, 401), default=400)
+    p.add_argument("--persons-missing-scope-status", type=int, choices=(401, 403), default=403)
+    p.add_argument("--log-requests", action="store_true")
+    return p
+
+
+def settings_from(args) -> EmulatorSettings:
+    whitelist = None
+    if args.whitelist == "none":
+        whitelist = set()
+    elif args.whitelist != "all":
+        whitelist = {name.strip() for name in args.whitelist.split(",") if name.strip()}
+    return EmulatorSettings(
+        seed=args.seed, persons=args.persons, absence_periods=args.absence_periods,
+        attendance_periods=args.attendance_periods, port=args.port, prerender=args.prerender,
+        latency_seconds=args.latency_ms / 1000.0, log_requests=args.log_requests,
+        client_id=args.client_id, client_secret=args.client_secret,
+        token_lifetime_seconds=args.token_lifetime, auth_error_status=args.auth_error_status,
+        granted_scopes={s.strip() for s in args.scopes.split(",") if s.strip()},
+        persons_missing_scope_status=args.persons_missing_scope_status,
+        whitelisted_person_attributes=whitelist, naive_filter_timezone=args.naive_timezone,
+        relative_next_links=args.relative_next_links, allow_filters_with_cursor=args.allow_filters_with_cursor,
+        attendance_default_sort=args.attendance_sort, rate_limits=dict(args.rate_limit),
+        retry_after_on_429=args.retry_after, credential_rate_limit_per_minute=args.credential_rate_limit,
+        faults=list(args.fault), fault_hang_seconds=args.fault_hang_seconds,
+    )
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    emu = Emulator(settings_from(args)).start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly when a parent terminates us
+    print(f"Personio emulator listening on {emu.url}")
+    print(f"  token endpoint: {emu.token_url}")
+    print(f"  client_id:      {emu.client_id}")
+    print(f"  client_secret:  {emu.client_secret}  (fake, emulator-only test secret)")
+    print(f"  admin:          {emu.url}/_emulator/stats")
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        emu.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
