@@ -15,7 +15,10 @@ def config_problems(config: Mapping[str, Any], spec: Mapping[str, Any]) -> List[
     validator = jsonschema.Draft7Validator(spec)
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.path)):
         field = ".".join(str(part) for part in error.path)
-        if error.validator == "required":
+        if error.path and spec.get("properties", {}).get(error.path[0], {}).get("airbyte_secret"):
+            # jsonschema's messages quote the value, and a secret must never reach the output.
+            problems.append(f"'{field}' is not valid: it must be {_expected(error)}.")
+        elif error.validator == "required":
             problems.append(f"{error.message}: add it to the config.")
         elif error.validator == "pattern":
             descriptor = error.schema.get("pattern_descriptor", error.validator_value)
@@ -26,6 +29,14 @@ def config_problems(config: Mapping[str, Any], spec: Mapping[str, Any]) -> List[
     if isinstance(start_date, str) and start_date and not any(p.startswith("'start_date'") for p in problems):
         problems.extend(_start_date_problems(start_date))
     return problems
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    if error.validator == "type":
+        return f"a {error.validator_value}"
+    if error.validator == "minLength":
+        return "non-empty"
+    return f"valid ({error.validator})"
 
 
 def _start_date_problems(value: str) -> List[str]:

@@ -1,0 +1,83 @@
+"""Runs the connector the way the platform does: built with its config, catalog and state (CDK 7 ignores
+what is passed later), then driven through the Airbyte entrypoint."""
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, List, Mapping, Optional
+from urllib.parse import parse_qs, urlparse
+
+from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, FailureType, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, read
+from airbyte_cdk.test.models.outcome import ExpectedOutcome
+
+from source_personio.source import SourcePersonio
+
+
+def read_stream(
+    stream: str,
+    config: Mapping[str, Any],
+    sync_mode: SyncMode = SyncMode.incremental,
+    state: Optional[List[AirbyteStateMessage]] = None,
+    expect_failure: bool = False,
+) -> EntrypointOutput:
+    catalog = CatalogBuilder().with_stream(stream, sync_mode).build()
+    source = SourcePersonio(config=config, catalog=catalog, state=state)
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
+    return read(source, config, catalog, state, expected_outcome=outcome)
+
+
+def run_check(config: Mapping[str, Any]) -> EntrypointOutput:
+    with tempfile.TemporaryDirectory() as directory:
+        config_path = Path(directory) / "config.json"
+        config_path.write_text(json.dumps(config))
+        return _run_command(SourcePersonio(config=config), ["check", "--config", str(config_path)])
+
+
+def run_discover(config: Mapping[str, Any]) -> EntrypointOutput:
+    return discover(SourcePersonio(config=config), config)
+
+
+def record_data(output: EntrypointOutput) -> List[Mapping[str, Any]]:
+    return [message.record.data for message in output.records]
+
+
+def record_ids(output: EntrypointOutput) -> List[str]:
+    return [record["id"] for record in record_data(output)]
+
+
+def state_values(output: EntrypointOutput, cursor_field: str = "updated_at") -> List[Any]:
+    return [message.state.stream.stream_state.__dict__.get(cursor_field) for message in output.state_messages]
+
+
+def config_error_traces(output: EntrypointOutput) -> List[AirbyteMessage]:
+    return [message for message in output.errors if message.trace.error.failure_type == FailureType.config_error]
+
+
+def error_text(output: EntrypointOutput) -> str:
+    """Every error trace's message and internal message, one per line, for `assertIn` checks."""
+    lines = []
+    for message in output.errors:
+        lines.append(message.trace.error.message or "")
+        lines.append(message.trace.error.internal_message or "")
+    return "\n".join(lines)
+
+
+def connection_status(output: EntrypointOutput) -> Any:
+    statuses = output.connection_status_messages
+    assert len(statuses) == 1, f"expected one connection status, got {statuses}"
+    return statuses[0].connectionStatus
+
+
+def query_params(request: Any) -> Mapping[str, List[str]]:
+    """The decoded query of a request recorded by requests-mock, case preserved (its `.qs` lower-cases values)."""
+    return parse_qs(urlparse(request.url).query)
+
+
+def assert_utc_instant(actual: str, expected: str) -> None:
+    """`actual` is written in UTC (`…Z`, no other offset) and names the same instant as `expected`, fraction
+    included; how many fraction digits it uses is left open."""
+    from dateutil.parser import isoparse
+
+    assert actual.endswith("Z") and "+" not in actual, f"{actual!r} is not written in UTC"
+    assert isoparse(actual) == isoparse(expected), f"{actual!r} is not the instant {expected!r}"

@@ -1,0 +1,191 @@
+"""Builders for Personio's answers, read from the JSON templates under `resource/http/response/`."""
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from urllib.parse import parse_qs, urlparse
+
+from airbyte_cdk.test.mock_http import HttpResponse
+from dateutil.parser import isoparse
+
+_TEMPLATES = Path(__file__).parent.parent / "resource" / "http" / "response"
+
+
+def _template(name: str) -> Dict[str, Any]:
+    return json.loads((_TEMPLATES / f"{name}.json").read_text())
+
+
+class RecordBuilder:
+    """One record, starting from the first record of a stream's template."""
+
+    def __init__(self, template: Mapping[str, Any]) -> None:
+        self._record = copy.deepcopy(dict(template))
+
+    @classmethod
+    def for_stream(cls, stream: str) -> "RecordBuilder":
+        return cls(_template(stream)["_data"][0])
+
+    def with_id(self, record_id: str) -> "RecordBuilder":
+        return self.with_field("id", record_id)
+
+    def with_updated_at(self, updated_at: str) -> "RecordBuilder":
+        return self.with_field("updated_at", updated_at)
+
+    def with_field(self, name: str, value: Any) -> "RecordBuilder":
+        self._record[name] = value
+        return self
+
+    def without_field(self, name: str) -> "RecordBuilder":
+        self._record.pop(name, None)
+        return self
+
+    def only_fields(self, *names: str) -> "RecordBuilder":
+        self._record = {name: value for name, value in self._record.items() if name in names}
+        return self
+
+    def build(self) -> Dict[str, Any]:
+        return copy.deepcopy(self._record)
+
+
+def person(record_id: str = "1001", updated_at: Optional[str] = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    builder = RecordBuilder.for_stream("persons").with_id(record_id)
+    return builder.with_updated_at(updated_at) if updated_at else builder.without_field("updated_at")
+
+
+def absence_period(record_id: str, updated_at: str = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    return RecordBuilder.for_stream("absence_periods").with_id(record_id).with_updated_at(updated_at)
+
+
+def attendance_period(record_id: str, updated_at: str = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    return RecordBuilder.for_stream("attendance_periods").with_id(record_id).with_updated_at(updated_at)
+
+
+class PageBuilder:
+    """One page of Personio's list envelope: `{"_data": [...], "_meta": {"links": {"self": …, "next": …}}}`.
+
+    The template's records are dropped; a page holds exactly the records added to it and, unless
+    `with_next_link` is called, no next link (the last page).
+    """
+
+    def __init__(self, stream: str) -> None:
+        self._page = _template(stream)
+        self._page["_data"] = []
+        self._page["_meta"]["links"].pop("next", None)
+        self._status_code = 200
+        self._headers: Dict[str, str] = {}
+
+    @classmethod
+    def persons(cls) -> "PageBuilder":
+        return cls("persons")
+
+    @classmethod
+    def absence_periods(cls) -> "PageBuilder":
+        return cls("absence_periods")
+
+    @classmethod
+    def attendance_periods(cls) -> "PageBuilder":
+        return cls("attendance_periods")
+
+    def with_record(self, record: RecordBuilder) -> "PageBuilder":
+        self._page["_data"].append(record.build())
+        return self
+
+    def with_records(self, records: Iterable[RecordBuilder]) -> "PageBuilder":
+        for record in records:
+            self.with_record(record)
+        return self
+
+    def with_next_link(self, href: str) -> "PageBuilder":
+        self._page["_meta"]["links"]["next"] = {"href": href}
+        return self
+
+    def with_self_link(self, href: str) -> "PageBuilder":
+        self._page["_meta"]["links"]["self"] = {"href": href}
+        return self
+
+    def without_data(self) -> "PageBuilder":
+        self._page.pop("_data")
+        return self
+
+    def build_body(self) -> Dict[str, Any]:
+        return copy.deepcopy(self._page)
+
+    def build(self) -> HttpResponse:
+        return HttpResponse(json.dumps(self._page), self._status_code, self._headers)
+
+
+def token_response(access_token: str = "papi-test-access-token", expires_in: int = 86400) -> HttpResponse:
+    body = _template("token")
+    body["access_token"] = access_token
+    body["expires_in"] = expires_in
+    return HttpResponse(json.dumps(body), 200, {"Content-Type": "application/json"})
+
+
+def token_error_response(error: str = "invalid_client", status_code: int = 400) -> HttpResponse:
+    body = _template("token_error")
+    body["error"] = error
+    return HttpResponse(json.dumps(body), status_code, {"Content-Type": "application/json"})
+
+
+def problem_response(
+    status_code: int,
+    title: str = "Bad Request",
+    detail: str = "Invalid request content.",
+    headers: Optional[Mapping[str, str]] = None,
+) -> HttpResponse:
+    """Personio's `application/problem+json` error body."""
+    body = _template("problem")
+    body["errors"][0]["title"] = title
+    body["errors"][0]["detail"] = detail
+    return HttpResponse(json.dumps(body), status_code, {"Content-Type": "application/problem+json", **(headers or {})})
+
+
+def rate_limited_response(retry_after: Optional[str] = None) -> HttpResponse:
+    """429 with the token-bucket headers a live probe saw, and Retry-After only when given."""
+    headers = {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-replenish-rate": "10",
+        "x-ratelimit-burst-capacity": "10",
+    }
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return problem_response(429, title="Too Many Requests", detail="Rate limit exceeded.", headers=headers)
+
+
+def raw_response(body: str, status_code: int = 200, content_type: str = "text/html") -> HttpResponse:
+    return HttpResponse(body, status_code, {"Content-Type": content_type})
+
+
+# --- a filtering fake, for the boundary tests -----------------------------------------------------------
+
+def _parse_instant(value: str) -> datetime:
+    """Personio's timestamps: `Z`, an offset, or (in period filters) no offset at all, read as UTC."""
+    parsed = isoparse(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_OPERATORS: Dict[str, Callable[[datetime, datetime], bool]] = {
+    "updated_at.gt": lambda value, bound: value > bound,
+    "updated_at.lt": lambda value, bound: value < bound,
+    "updated_at.gte": lambda value, bound: value >= bound,
+    "updated_at.lte": lambda value, bound: value <= bound,
+}
+
+
+def filtering_endpoint(stream: str, records: List[RecordBuilder]) -> Callable[[Any, Any], Dict[str, Any]]:
+    """A requests-mock callback answering one page with the records that pass the request's `updated_at.*`
+    filters, applied with Personio's own strict (persons) or inclusive (periods) semantics."""
+    built = [record.build() for record in records]
+
+    def answer(request: Any, context: Any) -> Dict[str, Any]:
+        filters = {name: _parse_instant(values[0]) for name, values in parse_qs(urlparse(request.url).query).items() if name in _OPERATORS}
+        page = PageBuilder(stream)
+        for record in built:
+            updated_at = _parse_instant(record["updated_at"])
+            if all(_OPERATORS[name](updated_at, bound) for name, bound in filters.items()):
+                page.with_record(RecordBuilder(record))
+        context.status_code = 200
+        return page.build_body()
+
+    return answer
