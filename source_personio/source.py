@@ -5,13 +5,24 @@ from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, Con
 from airbyte_cdk.sources.declarative.checks import CheckStream
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
-STREAM_NAMES = ("persons", "absence_periods", "attendance_periods")
+STREAM_SCOPES = {
+    "persons": "personio:persons:read",
+    "absence_periods": "personio:absences:read",
+    "attendance_periods": "personio:attendances:read",
+}
+STREAM_NAMES = tuple(STREAM_SCOPES)
 
 # The CDK words a rejected client-credentials login as a rejected "refresh token", which is not
 # what a Personio user has; say what they do have.
 BAD_CREDENTIALS_HINT = (
     "Personio did not accept the Client ID and Client Secret: check both values against the API credential "
     "under Settings > Integrations > API credentials in Personio (the secret is shown only when it is created)."
+)
+
+REFUSED_FRESH_TOKEN = (
+    "Stream {stream} is not available: Personio refused a freshly issued access token, so the API credential "
+    "lacks the scope '{scope}' (or was revoked). Grant the scope in Personio under Settings > Integrations > "
+    "API credentials > (your credential) > Scopes."
 )
 
 
@@ -51,6 +62,10 @@ class SourcePersonio(YamlDeclarativeSource):
             if "rejected by the OAuth provider" in reason:
                 # Wrong credentials fail every stream alike; one message says it all.
                 return AirbyteConnectionStatus(status=Status.FAILED, message=f"{BAD_CREDENTIALS_HINT} ({reason})")
+            if "token is rejected by the API" in reason:
+                # A token Personio has just issued and then refuses means the right is missing: persons
+                # answers 401 rather than 403 for a credential without its scope.
+                reason = REFUSED_FRESH_TOKEN.format(stream=stream_name, scope=STREAM_SCOPES[stream_name])
             failures.append(reason)
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))

@@ -1,0 +1,107 @@
+"""Tests of source-personio as Airbyte runs it, all against the bundled Personio emulator (no credentials).
+
+- test_airbyte_standards.py: the airbyte-cdk standard tests driven by acceptance-test-config.yml.
+- test_docker_recipe.py: the Dockerfile, checked with a parser and replayed in a clean virtualenv.
+- test_manifest_runtime.py: manifest.yaml alone, run by the CDK's source-declarative-manifest.
+
+The helpers below are shared by those modules; the fixtures are in conftest.py.
+"""
+import atexit
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from tools.personio_emulator import Emulator, EmulatorSettings
+
+INTEGRATION_TESTS = Path(__file__).parent
+REPO_ROOT = INTEGRATION_TESTS.parent
+STREAMS = ("persons", "absence_periods", "attendance_periods")
+
+# Small enough for a full read in seconds, large enough for several pages and windows per stream.
+EMULATOR_COMPANY = {"seed": 1, "persons": 50, "absence_periods": 200, "attendance_periods": 1000}
+
+_shared: Optional[Emulator] = None
+
+
+def shared_emulator() -> Emulator:
+    """The one emulator of the test session, started on first use.
+
+    The standard tests build their scenarios while pytest collects them, before any fixture runs, so the
+    emulator cannot wait for a fixture to start it; the `emulator` fixture (conftest.py) stops it at the end.
+    Every test only reads from it.
+    """
+    global _shared
+    if _shared is None:
+        _shared = Emulator(EmulatorSettings(**EMULATOR_COMPANY)).start()
+        atexit.register(_shared.stop)  # in case no test asked for the fixture (all deselected)
+    return _shared
+
+
+def stop_shared_emulator() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
+
+
+def load_json(name: str) -> Any:
+    return json.loads((INTEGRATION_TESTS / name).read_text())
+
+
+def config_for(emulator: Emulator, name: str = "sample_config.json") -> Dict[str, Any]:
+    """A config file of integration_tests/ with its api_url pointed at the running emulator."""
+    return {**load_json(name), "api_url": emulator.url}
+
+
+def full_refresh_catalog(streams: Sequence[str] = STREAMS) -> Dict[str, Any]:
+    """integration_tests/configured_catalog.json narrowed to `streams`, read in full refresh."""
+    catalog = load_json("configured_catalog.json")
+    catalog["streams"] = [
+        {**configured, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
+        for configured in catalog["streams"]
+        if configured["stream"]["name"] in streams
+    ]
+    return catalog
+
+
+def airbyte_messages(stdout: str) -> List[Dict[str, Any]]:
+    """The Airbyte protocol messages a connector printed, one JSON object per line."""
+    messages = []
+    for line in stdout.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and "type" in message:
+            messages.append(message)
+    return messages
+
+
+def records_by_stream(messages: List[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:
+    records: Dict[str, List[Dict[str, Any]]] = {}
+    for message in messages:
+        if message["type"] == "RECORD":
+            records.setdefault(message["record"]["stream"], []).append(message["record"]["data"])
+    return records
+
+
+def error_traces(messages: List[Dict[str, Any]]) -> List[str]:
+    return [
+        message["trace"]["error"]["message"]
+        for message in messages
+        if message["type"] == "TRACE" and message["trace"].get("type") == "ERROR"
+    ]
+
+
+def connection_status(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
+    statuses = [message["connectionStatus"] for message in messages if message["type"] == "CONNECTION_STATUS"]
+    assert len(statuses) == 1, f"expected one CONNECTION_STATUS message, got {statuses}"
+    return statuses[0]
+
+
+def console_script(name: str) -> Path:
+    """A console script installed next to the running interpreter (this virtualenv's bin/)."""
+    script = Path(sys.executable).parent / name
+    assert script.is_file(), f"{name} is not installed next to {sys.executable}"
+    return script

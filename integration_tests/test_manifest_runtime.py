@@ -1,0 +1,106 @@
+"""The custom-connector path: manifest.yaml alone, run by the CDK's own runtime, not by this package.
+
+Airbyte's Connector Builder and "custom connector" uploads run a bare manifest with the CDK's
+`source-declarative-manifest` command. These tests run that command as a subprocess, from an empty directory
+holding a copy of the manifest, against the emulator; Python's import log (PYTHONPROFILEIMPORTTIME) shows
+that `source_personio` is never imported, so the manifest needs none of the package's Python.
+"""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, List, Set, Tuple
+
+import jsonschema
+import pytest
+import yaml
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import get_declarative_component_schema
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
+
+from integration_tests import (
+    REPO_ROOT,
+    STREAMS,
+    airbyte_messages,
+    config_for,
+    connection_status,
+    console_script,
+    error_traces,
+    full_refresh_catalog,
+    records_by_stream,
+)
+
+MANIFEST = REPO_ROOT / "source_personio" / "manifest.yaml"
+
+
+def _schema_errors(manifest: Dict[str, Any]) -> List[str]:
+    """The manifest's errors against declarative_component_schema.yaml, after resolving $ref and
+    $parameters the way the CDK does before it validates."""
+    resolved = ManifestReferenceResolver().preprocess_manifest(manifest)
+    propagated = ManifestComponentTransformer().propagate_types_and_parameters("", resolved, {})
+    schema = get_declarative_component_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(propagated)]
+
+
+def test_manifest_matches_the_cdk_component_schema():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+
+    assert _schema_errors(manifest) == []
+
+
+def test_the_schema_check_catches_an_invalid_manifest():
+    """The control for the test above: a component of an unknown type is reported."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    manifest["check"]["type"] = "CheckEveryStream"
+
+    assert _schema_errors(manifest)
+
+
+def _run_manifest(workdir: Path, command: str, *args: str) -> Tuple[List[Dict[str, Any]], Set[str]]:
+    """`source-declarative-manifest <command> … --manifest-path manifest.yaml` from `workdir`; returns the
+    protocol messages and the names of the modules the process imported."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    completed = subprocess.run(
+        [str(console_script("source-declarative-manifest")), command, *args, "--manifest-path", "manifest.yaml"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if line.startswith("import time:")}
+    assert completed.returncode == 0, f"{command} exited {completed.returncode}:\n{completed.stdout[-3000:]}"
+    return airbyte_messages(completed.stdout), imported
+
+
+def _personio_modules(imported: Set[str]) -> List[str]:
+    # An editable install adds a path hook module whose name merely mentions the package; it loads nothing of it.
+    return sorted(name for name in imported if name == "source_personio" or name.startswith("source_personio."))
+
+
+@pytest.fixture
+def manifest_workdir(tmp_path: Path, emulator) -> Path:
+    """An empty directory with a copy of manifest.yaml, an emulator config and a catalog of all three streams."""
+    shutil.copy(MANIFEST, tmp_path / "manifest.yaml")
+    (tmp_path / "config.json").write_text(json.dumps(config_for(emulator)))
+    (tmp_path / "catalog.json").write_text(json.dumps(full_refresh_catalog()))
+    return tmp_path
+
+
+def test_check_succeeds_without_the_package(manifest_workdir):
+    messages, imported = _run_manifest(manifest_workdir, "check", "--config", "config.json")
+
+    assert connection_status(messages)["status"] == "SUCCEEDED"
+    assert _personio_modules(imported) == []
+    assert "airbyte_cdk.cli.source_declarative_manifest" in imported
+
+
+def test_read_returns_all_three_streams_without_the_package(manifest_workdir):
+    messages, imported = _run_manifest(manifest_workdir, "read", "--config", "config.json", "--catalog", "catalog.json")
+
+    assert error_traces(messages) == []
+    assert {stream: bool(records) for stream, records in records_by_stream(messages).items()} == {stream: True for stream in STREAMS}
+    assert _personio_modules(imported) == []

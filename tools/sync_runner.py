@@ -1,0 +1,312 @@
+"""Run the installed `source-personio` command the way Airbyte does, and collect what it prints.
+
+    from tools.sync_runner import SourceRunner, configured_catalog
+    runner = SourceRunner()
+    runner.check(config).connection_status          # {"status": "SUCCEEDED"}
+    catalog = configured_catalog(runner.discover(config).catalog)
+    first = runner.read(config, catalog)
+    second = runner.read(config, catalog, state=first.final_state)
+    second.records["persons"], second.states["persons"], second.error_messages, second.seconds
+
+Each call starts one subprocess (`source-personio <command> --config … [--catalog …] [--state …]`) with the
+config, catalog and state written to a private temporary directory that is removed afterwards, and parses
+its stdout line by line as it arrives. Records are kept in memory per stream, or, with `records_dir`, written
+straight to `<records_dir>/<stream>.jsonl` and only counted. Nothing here prints or logs the config: use
+`redacted()` before showing one.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+COMMAND = "source-personio"
+
+Message = Dict[str, Any]
+
+
+def find_command(name: str = COMMAND) -> str:
+    """The console script installed next to the running interpreter, else the first one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} is not installed next to {sys.executable} nor on PATH; install the package (pip install -e .)"
+        )
+    return found
+
+
+@dataclass
+class RunResult:
+    """What one run of the connector printed, sorted by message type."""
+
+    command: List[str]  # the argv, with the temporary file paths
+    exit_code: int
+    seconds: float  # wall time from start to exit
+    records: Dict[str, List[Message]] = field(default_factory=dict, repr=False)  # per stream, without records_dir
+    record_counts: Dict[str, int] = field(default_factory=dict)
+    records_files: Dict[str, Path] = field(default_factory=dict)  # stream -> jsonl file, with records_dir
+    states: Dict[str, Any] = field(default_factory=dict)  # the LAST stream_state per stream
+    state_history: Dict[str, List[Any]] = field(default_factory=dict, repr=False)  # each stream_state, in order
+    state_messages: Dict[str, Message] = field(default_factory=dict)  # the last raw STATE message per stream
+    global_states: List[Message] = field(default_factory=list)  # STATE messages of another type than STREAM
+    logs: List[Message] = field(default_factory=list, repr=False)  # {"level": …, "message": …}
+    traces: List[Message] = field(default_factory=list, repr=False)  # every TRACE message's `trace`
+    stream_status: Dict[str, str] = field(default_factory=dict)  # last status per stream (STARTED, COMPLETE, …)
+    stream_seconds: Dict[str, float] = field(default_factory=dict)  # seconds from start to the stream's last status
+    connection_status: Optional[Message] = None
+    spec: Optional[Message] = field(default=None, repr=False)
+    catalog: Optional[Message] = field(default=None, repr=False)  # the discovered catalog
+    other: List[Message] = field(default_factory=list)  # any other message type
+    non_json_lines: List[str] = field(default_factory=list)  # stdout lines that are not Airbyte messages
+    stderr: str = field(default="", repr=False)
+
+    @property
+    def errors(self) -> List[Message]:
+        """The `error` part of every ERROR trace."""
+        return [t["error"] for t in self.traces if t.get("type") == "ERROR" and t.get("error")]
+
+    @property
+    def error_messages(self) -> List[str]:
+        return [error.get("message") or "" for error in self.errors]
+
+    @property
+    def succeeded(self) -> bool:
+        """Exit code 0, no error trace, and for check a SUCCEEDED status."""
+        if self.exit_code != 0 or self.errors:
+            return False
+        return self.connection_status is None or self.connection_status.get("status") == "SUCCEEDED"
+
+    @property
+    def final_state(self) -> List[Message]:
+        """The last state of every stream, as the list of STATE messages a next `read --state` takes."""
+        return [message["state"] for message in self.state_messages.values()] + [m["state"] for m in self.global_states]
+
+    def total_records(self) -> int:
+        return sum(self.record_counts.values())
+
+
+class SourceRunner:
+    """Runs one connector command; `env` adds to (does not replace) this process's environment."""
+
+    def __init__(self, command: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+                 cwd: Optional[str] = None, timeout: Optional[float] = 600):
+        self.command = command or find_command()
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = cwd
+        self.timeout = timeout
+
+    def spec(self) -> RunResult:
+        return self.run("spec")
+
+    def check(self, config: Mapping[str, Any]) -> RunResult:
+        return self.run("check", config=config)
+
+    def discover(self, config: Mapping[str, Any]) -> RunResult:
+        return self.run("discover", config=config)
+
+    def read(self, config: Mapping[str, Any], catalog: Mapping[str, Any], state: Optional[Sequence[Message]] = None,
+             records_dir: Optional[Path] = None, on_message: Optional[Callable[[Message], None]] = None,
+             on_line: Optional[Callable[[str], None]] = None) -> RunResult:
+        return self.run("read", config=config, catalog=catalog, state=state, records_dir=records_dir,
+                        on_message=on_message, on_line=on_line)
+
+    def run(self, command: str, config: Optional[Mapping[str, Any]] = None,
+            catalog: Optional[Mapping[str, Any]] = None, state: Optional[Sequence[Message]] = None,
+            records_dir: Optional[Path] = None, on_message: Optional[Callable[[Message], None]] = None,
+            on_line: Optional[Callable[[str], None]] = None, extra_args: Sequence[str] = ()) -> RunResult:
+        """Run `command`; `on_line` sees every stdout line (raw), `on_message` every parsed message.
+
+        With `records_dir`, records go to `<records_dir>/<stream>.jsonl` (one record's data per line, files
+        truncated first) instead of `RunResult.records`.
+        """
+        workdir = Path(tempfile.mkdtemp(prefix="source-personio-run-"))  # mode 0700: the config holds a secret
+        try:
+            argv = [self.command, command]
+            for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
+                if content is not None:
+                    path = workdir / f"{flag[2:]}.json"
+                    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+                        json.dump(content, handle)
+                    argv += [flag, str(path)]
+            argv += list(extra_args)
+            return self._execute(argv, workdir, records_dir, on_message, on_line)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _execute(self, argv, workdir, records_dir, on_message, on_line) -> RunResult:
+        result = RunResult(command=argv, exit_code=-1, seconds=0.0)
+        collector = _Collector(result, records_dir)
+        stderr_path = workdir / "stderr.txt"
+        started = time.monotonic()
+        try:
+            with open(stderr_path, "w+b") as stderr:
+                process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, env=self.env, cwd=self.cwd,
+                                           text=True, encoding="utf-8", errors="replace", bufsize=1)
+                # A watchdog, because a connector that hangs without printing would block the loop below.
+                timed_out = threading.Event()
+
+                def expire() -> None:
+                    timed_out.set()
+                    process.kill()
+
+                watchdog = threading.Timer(self.timeout, expire) if self.timeout is not None else None
+                if watchdog is not None:
+                    watchdog.daemon = True
+                    watchdog.start()
+                try:
+                    for line in process.stdout:
+                        if on_line is not None:
+                            on_line(line)
+                        message = collector.line(line, time.monotonic() - started)
+                        if message is not None and on_message is not None:
+                            on_message(message)
+                    result.exit_code = process.wait()
+                except BaseException:
+                    process.kill()
+                    process.wait()
+                    raise
+                finally:
+                    if watchdog is not None:
+                        watchdog.cancel()
+                    process.stdout.close()
+                if timed_out.is_set():
+                    raise subprocess.TimeoutExpired(argv, self.timeout)
+                stderr.seek(0)
+                result.stderr = stderr.read().decode("utf-8", errors="replace")
+        finally:
+            collector.close()
+            result.seconds = time.monotonic() - started
+        return result
+
+
+class _Collector:
+    """Sorts messages into a RunResult as they arrive."""
+
+    def __init__(self, result: RunResult, records_dir: Optional[Path]):
+        self.result = result
+        self.records_dir = Path(records_dir) if records_dir is not None else None
+        self.files: Dict[str, IO[str]] = {}
+        if self.records_dir is not None:
+            self.records_dir.mkdir(parents=True, exist_ok=True)
+
+    def line(self, line: str, elapsed: float) -> Optional[Message]:
+        text = line.strip()
+        if not text:
+            return None
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or "type" not in message:
+            self.result.non_json_lines.append(text)
+            return None
+        self._sort(message, elapsed)
+        return message
+
+    def _sort(self, message: Message, elapsed: float) -> None:
+        result, kind = self.result, message["type"]
+        if kind == "RECORD":
+            record = message["record"]
+            stream = record["stream"]
+            result.record_counts[stream] = result.record_counts.get(stream, 0) + 1
+            if self.records_dir is None:
+                result.records.setdefault(stream, []).append(record["data"])
+            else:
+                self._file(stream).write(json.dumps(record["data"], ensure_ascii=False) + "\n")
+        elif kind == "STATE":
+            state = message["state"]
+            if state.get("type", "STREAM") == "STREAM" and "stream" in state:
+                stream = state["stream"]["stream_descriptor"]["name"]
+                value = state["stream"].get("stream_state")
+                result.states[stream] = value
+                result.state_history.setdefault(stream, []).append(value)
+                result.state_messages[stream] = message
+            else:
+                result.global_states.append(message)
+        elif kind == "LOG":
+            result.logs.append(message["log"])
+        elif kind == "TRACE":
+            trace = message["trace"]
+            result.traces.append(trace)
+            status = trace.get("stream_status") if trace.get("type") == "STREAM_STATUS" else None
+            if status:
+                stream = status["stream_descriptor"]["name"]
+                result.stream_status[stream] = status["status"]
+                result.stream_seconds[stream] = elapsed
+        elif kind == "CONNECTION_STATUS":
+            result.connection_status = message["connectionStatus"]
+        elif kind == "SPEC":
+            result.spec = message["spec"]
+        elif kind == "CATALOG":
+            result.catalog = message["catalog"]
+        else:
+            result.other.append(message)
+
+    def _file(self, stream: str) -> IO[str]:
+        handle = self.files.get(stream)
+        if handle is None:
+            path = self.records_dir / f"{stream}.jsonl"
+            handle = self.files[stream] = open(path, "w", encoding="utf-8")
+            self.result.records_files[stream] = path
+        return handle
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+
+
+def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental",
+                       streams: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """A configured catalog from a discovered one: every stream (or `streams`) in `sync_mode`, with the
+    source-defined cursor and primary key, appending with dedup (incremental) or overwriting (full refresh)."""
+    configured = []
+    for stream in catalog["streams"]:
+        if streams is not None and stream["name"] not in streams:
+            continue
+        if sync_mode not in stream.get("supported_sync_modes", []):
+            raise ValueError(f"stream {stream['name']} does not support {sync_mode}")
+        entry = {
+            "stream": stream,
+            "sync_mode": sync_mode,
+            "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
+        }
+        if sync_mode == "incremental":
+            entry["cursor_field"] = stream.get("default_cursor_field") or []
+        if stream.get("source_defined_primary_key"):
+            entry["primary_key"] = stream["source_defined_primary_key"]
+        configured.append(entry)
+    if streams is not None and len(configured) != len(set(streams)):
+        missing = set(streams) - {entry["stream"]["name"] for entry in configured}
+        raise ValueError(f"not in the catalog: {', '.join(sorted(missing))}")
+    return {"streams": configured}
+
+
+_SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey")
+
+
+def secret_fields(spec: Optional[Mapping[str, Any]] = None) -> List[str]:
+    """Top-level config fields marked `airbyte_secret` in a spec (its connectionSpecification)."""
+    if spec is None:
+        return []
+    properties = (spec.get("connectionSpecification") or spec).get("properties", {})
+    return [name for name, schema in properties.items() if isinstance(schema, Mapping) and schema.get("airbyte_secret")]
+
+
+def redacted(config: Mapping[str, Any], spec: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """The config without its secrets: fields the spec marks `airbyte_secret`, and any field whose name
+    looks secret, are left out."""
+    hidden = set(secret_fields(spec))
+    return {
+        name: value
+        for name, value in config.items()
+        if name not in hidden and not any(word in name.lower() for word in _SECRET_WORDS)
+    }
