@@ -128,14 +128,26 @@ def persons_window(gt: str, lt: str) -> HttpRequest:
     return ListRequestBuilder.persons().with_updated_at_gt(gt).with_updated_at_lt(lt).build()
 
 
-def absence_periods_window(gte: str, lte: str) -> HttpRequest:
-    """First page of an absence-periods window: inclusive operators, no offset."""
-    return ListRequestBuilder.absence_periods().with_updated_at_gte(gte).with_updated_at_lte(lte).build()
+def _periods_window(builder: ListRequestBuilder, gte: str, lte: Optional[str]) -> HttpRequest:
+    builder = builder.with_updated_at_gte(gte)
+    if lte is not None:
+        builder = builder.with_updated_at_lte(lte)
+    return builder.build()
 
 
-def attendance_periods_window(gte: str, lte: str) -> HttpRequest:
-    """First page of an attendance-periods window: inclusive operators, no offset."""
-    return ListRequestBuilder.attendance_periods().with_updated_at_gte(gte).with_updated_at_lte(lte).build()
+def absence_periods_window(gte: str, lte: Optional[str] = None) -> HttpRequest:
+    """First page of an absence-periods window: inclusive operators, no offset.
+
+    `lte=None` is an open-ended window: exactly `limit` and `updated_at.gte`, no `updated_at.lte`. The connector
+    sends that for every window ending within the last 15 hours (Personio may read an offset-less bound in the
+    company's zone, up to UTC+14); older windows carry `updated_at.lte = window_end + 1s`.
+    """
+    return _periods_window(ListRequestBuilder.absence_periods(), gte, lte)
+
+
+def attendance_periods_window(gte: str, lte: Optional[str] = None) -> HttpRequest:
+    """First page of an attendance-periods window: as `absence_periods_window`, `lte=None` meaning open-ended."""
+    return _periods_window(ListRequestBuilder.attendance_periods(), gte, lte)
 
 
 def token_request(api_url: Optional[str] = None) -> HttpRequest:

@@ -24,7 +24,9 @@ class TestAbsencePeriodsStream(TestCase):
       second after the previous one ends;
     - Personio's inclusive filters without offset: `updated_at.gte = window_start` and
       `updated_at.lte = window_end + 1s` (the extra second covers fractional timestamps between windows),
-      formatted `%Y-%m-%dT%H:%M:%S`;
+      formatted `%Y-%m-%dT%H:%M:%S`; a window ending within the last 15 hours (`window_end > now - 15h`, so always
+      the last one) is open-ended, without `updated_at.lte`, because Personio may read the offset-less bound in
+      the company's zone (up to UTC+14) and would end it hours early;
     - `updated_at` re-emitted in UTC, fractions kept;
     - state `{"updated_at": "…Z"}` after each window; the next sync starts `lookback_window_hours` before it.
     """
@@ -34,7 +36,7 @@ class TestAbsencePeriodsStream(TestCase):
         # Given
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            absence_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-1")).with_record(absence_period("a-2")).build(),
         )
 
@@ -51,7 +53,7 @@ class TestAbsencePeriodsStream(TestCase):
         token = token_request()
         http_mocker.post(token, token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            absence_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.absence_periods()
             .with_record(absence_period("a-1"))
             .with_next_link(f"{API_URL}/v2/absence-periods?cursor=c2%2Fx%2By%3D")
@@ -74,7 +76,7 @@ class TestAbsencePeriodsStream(TestCase):
         # Given
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            absence_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.absence_periods()
             .with_record(absence_period("a-1", "2024-01-15T12:00:00+02:00"))
             .with_record(absence_period("a-2", "2024-01-15T12:00:00+00:00"))
@@ -99,7 +101,7 @@ class TestAbsencePeriodsStream(TestCase):
             with self.subTest(updated_at), HttpMocker() as http_mocker:
                 http_mocker.post(token_request(), token_response())
                 http_mocker.get(
-                    absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+                    absence_periods_window(gte="2024-01-01T00:00:00"),
                     PageBuilder.absence_periods().with_record(absence_period("a-1", updated_at)).build(),
                 )
 
@@ -120,7 +122,7 @@ class TestAbsencePeriodsStream(TestCase):
             PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-02-01T00:00:00Z")).build(),
         )
         http_mocker.get(
-            absence_periods_window(gte="2024-03-31T00:00:00", lte="2024-06-01T00:00:01"),
+            absence_periods_window(gte="2024-03-31T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-05-01T00:00:00Z")).build(),
         )
 
@@ -140,7 +142,7 @@ class TestAbsencePeriodsStream(TestCase):
             PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-01-20T08:00:00Z")).build(),
         )
         http_mocker.get(
-            absence_periods_window(gte="2024-01-31T00:00:00", lte="2024-02-15T12:00:01"),
+            absence_periods_window(gte="2024-01-31T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-02-10T08:00:00Z")).build(),
         )
 
@@ -185,7 +187,7 @@ class TestAbsencePeriodsStream(TestCase):
             .build(),
         )
         http_mocker.get(
-            absence_periods_window(gte="2024-01-31T00:00:00", lte="2024-02-15T12:00:01"),
+            absence_periods_window(gte="2024-01-31T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-3", "2024-02-10T08:00:00Z")).build(),
         )
 
@@ -224,7 +226,7 @@ class TestAbsencePeriodsStream(TestCase):
         # Given state 2024-02-10T00:00:00Z and the default 24 hour lookback
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-02-09T00:00:00", lte="2024-03-01T00:00:01"),
+            absence_periods_window(gte="2024-02-09T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-9", "2024-02-20T00:00:00Z")).build(),
         )
         state = StateBuilder().with_stream_state(_STREAM, {"updated_at": "2024-02-10T00:00:00Z"}).build()
@@ -241,7 +243,7 @@ class TestAbsencePeriodsStream(TestCase):
         # Given
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-02-09T00:00:00", lte="2024-03-01T00:00:01"),
+            absence_periods_window(gte="2024-02-09T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-02-09T12:00:00Z")).build(),
         )
         state = StateBuilder().with_stream_state(_STREAM, {"updated_at": "2024-02-10T00:00:00Z"}).build()
@@ -251,3 +253,47 @@ class TestAbsencePeriodsStream(TestCase):
 
         # Then
         assert state_values(output) and all(value >= "2024-02-10T00:00:00Z" for value in state_values(output))
+
+    @freeze_time("2024-01-31T15:00:00Z")
+    @HttpMocker()
+    def test_a_window_ending_more_than_15_hours_ago_is_bounded_and_the_last_one_is_open_ended(self, http_mocker: HttpMocker) -> None:
+        # Given windows [01-01 00:00:00, 01-30 23:59:59] (ending 15 h and 1 s before now) and [01-31 00:00:00, now]
+        http_mocker.post(token_request(), token_response())
+        http_mocker.get(
+            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-01-31T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-01-20T08:00:00Z")).build(),
+        )
+        http_mocker.get(
+            absence_periods_window(gte="2024-01-31T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-01-31T10:00:00Z")).build(),
+        )
+
+        # When
+        output = read_stream(_STREAM, ConfigBuilder().with_window_size_days(30).build())
+
+        # Then the first window carries `updated_at.lte = end + 1s`, the last one no `updated_at.lte`
+        assert sorted(record_ids(output)) == ["a-1", "a-2"]
+
+    @freeze_time("2024-01-31T14:59:58Z")
+    @HttpMocker()
+    def test_a_short_last_window_and_a_previous_window_ending_within_15_hours_are_both_open_ended(self, http_mocker: HttpMocker) -> None:
+        # Given windows [01-01 00:00:00, 01-30 23:59:59] (ending 14 h 59 min 59 s before now) and a short
+        # [01-31 00:00:00, now]: both end within the last 15 hours
+        http_mocker.post(token_request(), token_response())
+        http_mocker.get(
+            absence_periods_window(gte="2024-01-01T00:00:00"),
+            PageBuilder.absence_periods()
+            .with_record(absence_period("a-1", "2024-01-20T08:00:00Z"))
+            .with_record(absence_period("a-2", "2024-01-31T10:00:00Z"))
+            .build(),
+        )
+        http_mocker.get(
+            absence_periods_window(gte="2024-01-31T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-01-31T10:00:00Z")).build(),
+        )
+
+        # When
+        output = read_stream(_STREAM, ConfigBuilder().with_window_size_days(30).build())
+
+        # Then neither request carries `updated_at.lte`; the record both windows return is read twice (same id)
+        assert sorted(record_ids(output)) == ["a-1", "a-2", "a-2"]

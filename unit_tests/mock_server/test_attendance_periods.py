@@ -24,7 +24,8 @@ class TestAttendancePeriodsStream(TestCase):
       window filters not repeated;
     - windows of `window_size_days` from `start_date` up to now, contiguous to the second;
     - inclusive filters whose values carry NO offset (a `Z` value is rejected by this endpoint):
-      `updated_at.gte = window_start`, `updated_at.lte = window_end + 1s`;
+      `updated_at.gte = window_start`, `updated_at.lte = window_end + 1s`, and no `updated_at.lte` at all on a
+      window ending within the last 15 hours (`window_end > now - 15h`: always the last window);
     - `updated_at` re-emitted in UTC; state after each window; the next sync starts `lookback_window_hours`
       before the state.
     """
@@ -34,7 +35,7 @@ class TestAttendancePeriodsStream(TestCase):
         # Given
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            attendance_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            attendance_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.attendance_periods()
             .with_record(attendance_period("t-1"))
             .with_record(attendance_period("t-2").with_field("end", None).with_field("project", None))
@@ -54,7 +55,7 @@ class TestAttendancePeriodsStream(TestCase):
         token = token_request()
         http_mocker.post(token, token_response())
         http_mocker.get(
-            attendance_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            attendance_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.attendance_periods()
             .with_record(attendance_period("t-1"))
             .with_next_link("/v2/attendance-periods?cursor=a%2Bb%3D")
@@ -77,7 +78,7 @@ class TestAttendancePeriodsStream(TestCase):
         # Given
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            attendance_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-01T00:00:01"),
+            attendance_periods_window(gte="2024-01-01T00:00:00"),
             PageBuilder.attendance_periods()
             .with_record(attendance_period("t-1", "2024-01-15T12:00:00+02:00"))
             .with_record(attendance_period("t-2", "2024-01-15T07:30:00.123456-05:00"))
@@ -103,7 +104,7 @@ class TestAttendancePeriodsStream(TestCase):
             PageBuilder.attendance_periods().with_record(attendance_period("t-1", "2024-01-20T08:00:00Z")).build(),
         )
         http_mocker.get(
-            attendance_periods_window(gte="2024-01-31T00:00:00", lte="2024-02-15T12:00:01"),
+            attendance_periods_window(gte="2024-01-31T00:00:00"),
             PageBuilder.attendance_periods().with_record(attendance_period("t-2", "2024-02-10T08:00:00Z")).build(),
         )
 
@@ -132,9 +133,9 @@ class TestAttendancePeriodsStream(TestCase):
         # Then
         assert set(record_ids(output)) == {"end-of-first", "between", "start-of-second", "offset-between"}
         windows = [query_params(request) for request in mocker.request_history if request.method == "GET"]
-        assert [(window["updated_at.gte"], window["updated_at.lte"]) for window in sorted(windows, key=lambda w: w["updated_at.gte"])] == [
-            (["2024-01-01T00:00:00"], ["2024-01-31T00:00:00"]),
-            (["2024-01-31T00:00:00"], ["2024-02-15T12:00:01"]),
+        assert sorted(windows, key=lambda w: w["updated_at.gte"]) == [
+            {"updated_at.gte": ["2024-01-01T00:00:00"], "updated_at.lte": ["2024-01-31T00:00:00"], "limit": ["100"]},
+            {"updated_at.gte": ["2024-01-31T00:00:00"], "limit": ["100"]},  # ends now: open-ended
         ]
 
     @freeze_time("2024-02-15T12:00:00Z")
@@ -148,7 +149,7 @@ class TestAttendancePeriodsStream(TestCase):
         )
         http_mocker.get(attendance_periods_window(gte="2024-01-21T00:00:00", lte="2024-02-10T00:00:00"), PageBuilder.attendance_periods().build())
         http_mocker.get(
-            attendance_periods_window(gte="2024-02-10T00:00:00", lte="2024-02-15T12:00:01"),
+            attendance_periods_window(gte="2024-02-10T00:00:00"),
             PageBuilder.attendance_periods().with_record(attendance_period("t-3", "2024-02-12T08:00:00Z")).build(),
         )
 
@@ -167,7 +168,7 @@ class TestAttendancePeriodsStream(TestCase):
         # Given state 2024-02-10T06:30:00Z and a 48 hour lookback
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            attendance_periods_window(gte="2024-02-08T06:30:00", lte="2024-03-01T00:00:01"),
+            attendance_periods_window(gte="2024-02-08T06:30:00"),
             PageBuilder.attendance_periods().with_record(attendance_period("t-9", "2024-02-20T00:00:00Z")).build(),
         )
         state = StateBuilder().with_stream_state(_STREAM, {"updated_at": "2024-02-10T06:30:00Z"}).build()
@@ -178,3 +179,47 @@ class TestAttendancePeriodsStream(TestCase):
         # Then
         assert record_ids(output) == ["t-9"]
         assert state_values(output)[-1] == "2024-02-20T00:00:00Z"
+
+    @freeze_time("2024-01-31T15:00:00Z")
+    @HttpMocker()
+    def test_a_window_ending_more_than_15_hours_ago_is_bounded_and_the_last_one_is_open_ended(self, http_mocker: HttpMocker) -> None:
+        # Given windows [01-01 00:00:00, 01-30 23:59:59] (ending 15 h and 1 s before now) and [01-31 00:00:00, now]
+        http_mocker.post(token_request(), token_response())
+        http_mocker.get(
+            attendance_periods_window(gte="2024-01-01T00:00:00", lte="2024-01-31T00:00:00"),
+            PageBuilder.attendance_periods().with_record(attendance_period("t-1", "2024-01-20T08:00:00Z")).build(),
+        )
+        http_mocker.get(
+            attendance_periods_window(gte="2024-01-31T00:00:00"),
+            PageBuilder.attendance_periods().with_record(attendance_period("t-2", "2024-01-31T10:00:00Z")).build(),
+        )
+
+        # When
+        output = read_stream(_STREAM, ConfigBuilder().with_window_size_days(30).build())
+
+        # Then the first window carries `updated_at.lte = end + 1s`, the last one no `updated_at.lte`
+        assert sorted(record_ids(output)) == ["t-1", "t-2"]
+
+    @freeze_time("2024-01-31T14:59:58Z")
+    @HttpMocker()
+    def test_a_short_last_window_and_a_previous_window_ending_within_15_hours_are_both_open_ended(self, http_mocker: HttpMocker) -> None:
+        # Given windows [01-01 00:00:00, 01-30 23:59:59] (ending 14 h 59 min 59 s before now) and a short
+        # [01-31 00:00:00, now]: both end within the last 15 hours
+        http_mocker.post(token_request(), token_response())
+        http_mocker.get(
+            attendance_periods_window(gte="2024-01-01T00:00:00"),
+            PageBuilder.attendance_periods()
+            .with_record(attendance_period("t-1", "2024-01-20T08:00:00Z"))
+            .with_record(attendance_period("t-2", "2024-01-31T10:00:00Z"))
+            .build(),
+        )
+        http_mocker.get(
+            attendance_periods_window(gte="2024-01-31T00:00:00"),
+            PageBuilder.attendance_periods().with_record(attendance_period("t-2", "2024-01-31T10:00:00Z")).build(),
+        )
+
+        # When
+        output = read_stream(_STREAM, ConfigBuilder().with_window_size_days(30).build())
+
+        # Then neither request carries `updated_at.lte`; the record both windows return is read twice (same id)
+        assert sorted(record_ids(output)) == ["t-1", "t-2", "t-2"]

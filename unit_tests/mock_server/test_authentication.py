@@ -29,7 +29,7 @@ class TestAuthentication(TestCase):
       `grant_type=client_credentials&client_id=…&client_secret=…`, with `X-Personio-App-ID`;
     - the bearer token is reused for every page and window of a stream;
     - a 401 on a data call (`REFRESH_TOKEN_THEN_RETRY`) gets exactly one new token and one retry; a second 401 is a
-      config error saying the credential was revoked or lacks rights;
+      config error saying the credential was revoked or lacks the stream's scope, which it names;
     - a rejected client id or secret (400 `invalid_client`) fails check with a message about the Client ID/Secret;
     - every data request carries `X-Personio-App-ID` (configurable) and `X-Personio-Partner-ID` only when set.
     """
@@ -83,8 +83,7 @@ class TestAuthentication(TestCase):
             .with_api_url(api_url)
             .with_app_id("ACME_SYNC")
             .with_updated_at_gte("2024-01-01T00:00:00")
-            .with_updated_at_lte("2024-03-01T00:00:01")
-            .build(),
+            .build(),  # the only window ends now: open-ended, no updated_at.lte
             PageBuilder.absence_periods().with_record(absence_period("a-1")).build(),
         )
 
@@ -131,7 +130,7 @@ class TestAuthentication(TestCase):
         assert record_ids(output) == []
         assert config_error_traces(output)
         assert output.errors[0].trace.error.failure_type == FailureType.config_error
-        assert "revoked or lacks the right" in output.errors[0].trace.error.internal_message
+        assert "revoked or lacks the scope 'personio:persons:read'" in output.errors[0].trace.error.internal_message
         http_mocker.assert_number_of_calls(token, 2)
         http_mocker.assert_number_of_calls(data, 2)
 

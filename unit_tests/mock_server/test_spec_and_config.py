@@ -52,7 +52,7 @@ def _schema_nodes(schema: Mapping[str, Any], path: str = "$") -> Iterator[Tuple[
 
 class TestSpec(TestCase):
     """The manifest's `spec`: property order and defaults, every property titled and described, only the two
-    credentials required, the client secret marked `airbyte_secret`."""
+    credentials required, the client secret marked `airbyte_secret`, the documentation URL on docs.airbyte.com."""
 
     def test_properties_come_in_order_with_title_description_and_default(self) -> None:
         # When
@@ -76,6 +76,13 @@ class TestSpec(TestCase):
         assert spec["properties"]["client_secret"]["airbyte_secret"] is True
         secret_like = [name for name in spec["properties"] if name.endswith(("_secret", "_token", "password"))]
         assert all(spec["properties"][name].get("airbyte_secret") for name in secret_like)
+
+    def test_documentation_url_points_at_the_airbyte_docs_page(self) -> None:
+        # When
+        output = _run_command(SourcePersonio(), ["spec"])
+
+        # Then
+        assert str(output.spec_messages[0].spec.documentationUrl) == "https://docs.airbyte.com/integrations/sources/personio"
 
 
 class TestDiscover(TestCase):
