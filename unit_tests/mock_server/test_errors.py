@@ -20,7 +20,7 @@ from .response_builder import (
 )
 
 _NOW = "2024-03-01T00:00:00Z"
-_MAX_ATTEMPTS = 7  # the error handler's max_retries (6) plus the first attempt
+_MAX_ATTEMPTS = 6  # the first request and max_retries: 5
 
 _PERSONS = persons_window(gt="2023-12-31T23:59:59Z", lt="2024-03-01T00:00:01Z")
 _ABSENCES = absence_periods_window(gte="2024-01-01T00:00:00")
@@ -141,7 +141,7 @@ class TestErrors(TestCase):
         # Then
         assert record_ids(output) == []
         assert output.errors
-        assert "temporary server error" in error_text(output)
+        assert "server error (HTTP 5xx)" in error_text(output)
         http_mocker.assert_number_of_calls(_PERSONS, _MAX_ATTEMPTS)
 
     @HttpMocker()

@@ -64,7 +64,7 @@ class TestPaginationSecurity(TestCase):
         assert not output.errors
         assert len(_data_requests(mocker)) == 1
 
-    def test_stops_when_the_next_link_is_the_page_itself(self) -> None:
+    def test_a_next_link_to_the_page_itself_fails_instead_of_looping_or_skipping(self) -> None:
         # Given a second page whose next link repeats its own self link (once in absolute, once in relative form)
         with requests_mock.Mocker() as mocker:
             _given_token(mocker)
@@ -88,8 +88,9 @@ class TestPaginationSecurity(TestCase):
             output = read_stream("attendance_periods", ConfigBuilder().build())
 
         # Then
-        assert record_ids(output) == ["t-1", "t-2"]
-        assert not output.errors
+        # Then the loop is not followed, and the sync fails loudly instead of ending the window early
+        assert record_ids(output) == ["t-1"]
+        assert "points at the page just read" in " ".join(e.trace.error.message for e in output.errors)
         assert len(_data_requests(mocker)) == 2
 
     def test_a_next_link_to_a_foreign_host_is_requested_at_the_api_url_host(self) -> None:
