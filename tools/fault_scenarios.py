@@ -1,0 +1,1162 @@
+"""Fault scenarios for source-personio, shared by `python -m tools.faults` and integration_tests/.
+
+Every scenario runs the installed `source-personio` as a subprocess against its own emulator
+(tools/personio_emulator) with one kind of trouble injected, and judges what came out:
+
+- records lost: emulator records (taken when the sync starts) missing from everything emitted. For a
+  sync that fails, only records the emitted state claims are done count: every record of a stream that
+  reported COMPLETE, else those with updated_at before the stream's last emitted cursor;
+- records duplicated: (stream, id) pairs emitted more than once. Records within a second of a window
+  edge are read by both windows on purpose (the manifest widens each window by a second), so only
+  other duplicates are a problem;
+- secret seen: whether the client secret, any access token the emulator issued (all are recorded), or
+  anything shaped like a Personio token appears anywhere in stdout or stderr.
+
+    from tools.fault_scenarios import Suite
+    suite = Suite()
+    suite.start()
+    suite.outcome("5xx burst on every endpoint").problems     # [] when it behaved as it must
+
+Scenarios whose faults persist make the connector exhaust its backoff (exponential, factor 1, 5 retries:
+waits of 2, 4, 8, 16 and 32 s, each plus the CDK's extra second, 67 s per request); windows run
+num_workers at a time, so such a sync fails within ceil(windows / num_workers) x 67 s. With
+`sleep_scale` > 1 those sleeps are compressed inside the connector process and the real-time cost is
+estimated (wall time plus the sleep the busiest thread skipped).
+"""
+import math
+import concurrent.futures
+import json
+import os
+import random
+import re
+import shutil
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from tools.personio_emulator import Emulator, EmulatorSettings, Fault
+
+STREAMS = ("persons", "absence_periods", "attendance_periods")
+CONNECTOR = Path(sys.executable).parent / "source-personio"
+
+# Several pages per window and several windows per stream, small enough for a sync in seconds. The data
+# span 2021-01-01 to yesterday, so 180-day windows give a dozen windows per period stream and 365-day
+# windows six for persons.
+COMPANY = {"seed": 7, "persons": 50, "absence_periods": 300, "attendance_periods": 900}
+WINDOWS = {"start_date": "2021-01-01T00:00:00Z", "window_size_days": 180, "persons_window_size_days": 365,
+           "lookback_window_hours": 24}
+# The connector's retry budget for one request (manifest: max_retries 5, exponential factor 1): waits
+# of 1*2^k s for k = 1..5, each plus the second the CDK adds, 67 s in all.
+MAX_RETRIES = 5
+RETRY_BUDGET_SECONDS = sum(2 ** k + 1 for k in range(1, MAX_RETRIES + 1))
+# The requester's read timeout: a server silent for longer is given up on, and the request retried.
+READ_TIMEOUT_SECONDS = 60
+# Beyond the backoff, a failing sync spends the time of an ordinary sync on starting up and on the
+# requests that do get answered: 5 to 25 s here, with six syncs running at once.
+OVERHEAD_SECONDS = 45
+
+Message = Dict[str, Any]
+
+
+# -- running the connector --------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What one connector process printed."""
+
+    argv: List[str]
+    exit_code: Optional[int] = None
+    seconds: float = 0.0
+    skipped_sleep: float = 0.0  # backoff the busiest thread did not wait for (compressed sleeps)
+    killed: Optional[str] = None  # why this harness killed it, if it did
+    lines: List[str] = field(default_factory=list)  # stdout, raw
+    stderr: str = ""
+    messages: List[Message] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines) + self.stderr
+
+    @property
+    def real_seconds(self) -> float:
+        """Wall time, plus the waiting a compressed run skipped: about what the run costs in real time."""
+        return self.seconds + self.skipped_sleep
+
+    def of_type(self, kind: str) -> List[Message]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    @property
+    def records(self) -> List[Tuple[str, Message]]:
+        return [(m["record"]["stream"], m["record"]["data"]) for m in self.of_type("RECORD")]
+
+    @property
+    def stream_states(self) -> Dict[str, Message]:
+        """The last STATE message of each stream, as `read --state` takes them."""
+        last = {}
+        for message in self.of_type("STATE"):
+            state = message["state"]
+            if state.get("type") == "STREAM":
+                last[state["stream"]["stream_descriptor"]["name"]] = state
+        return last
+
+    def cursor(self, stream: str) -> Optional[datetime]:
+        state = self.stream_states.get(stream)
+        value = None if state is None else (state["stream"].get("stream_state") or {}).get("updated_at")
+        return parse_instant(value) if value else None
+
+    @property
+    def errors(self) -> List[Message]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"]
+
+    @property
+    def statuses(self) -> Dict[str, str]:
+        last = {}
+        for message in self.of_type("TRACE"):
+            status = message["trace"].get("stream_status")
+            if message["trace"].get("type") == "STREAM_STATUS" and status:
+                last[status["stream_descriptor"]["name"]] = status["status"]
+        return last
+
+    @property
+    def logs(self) -> List[Message]:
+        return [m["log"] for m in self.of_type("LOG")]
+
+    @property
+    def connection_status(self) -> Optional[Message]:
+        statuses = self.of_type("CONNECTION_STATUS")
+        return statuses[-1]["connectionStatus"] if statuses else None
+
+    @property
+    def completed(self) -> bool:
+        return self.exit_code == 0 and not self.errors and self.killed is None
+
+    @property
+    def result(self) -> str:
+        if self.killed:
+            return f"killed ({self.killed})"
+        if self.completed:
+            return "completed"
+        kinds = sorted({error.get("failure_type") or "?" for error in self.errors[:1]})
+        return f"failed ({', '.join(kinds) or f'exit {self.exit_code}'})"
+
+
+_SLEEP_PATCH = '''\
+"""Written by tools/fault_scenarios.py for connector processes it runs with compressed sleeps.
+
+Sleeps of 1 s or more (the CDK's backoffs) last PERSONIO_FAULTS_SLEEP_SCALE times less; at exit the
+time skipped by the thread that skipped most goes to PERSONIO_FAULTS_SLEEP_LOG."""
+import atexit, os, threading, time
+_scale = float(os.environ.get("PERSONIO_FAULTS_SLEEP_SCALE") or 1)
+_log = os.environ.get("PERSONIO_FAULTS_SLEEP_LOG")
+_sleep = time.sleep
+_skipped = {}
+def _compressed(seconds):
+    if seconds >= 1:
+        short = seconds / _scale
+        ident = threading.get_ident()
+        _skipped[ident] = _skipped.get(ident, 0.0) + seconds - short
+        seconds = short
+    _sleep(seconds)
+def _write():
+    if _log:
+        with open(_log, "w") as handle:
+            handle.write(str(max(_skipped.values(), default=0.0)))
+time.sleep = _compressed
+atexit.register(_write)
+'''
+
+
+def run_connector(command: str, config: Mapping[str, Any], catalog: Optional[Mapping[str, Any]] = None,
+                  state: Optional[Sequence[Message]] = None, kill_after_lines: Optional[int] = None,
+                  deadline: float = 900, sleep_scale: float = 1, extra_args: Sequence[str] = ()) -> Run:
+    """Run `source-personio <command>`; SIGKILL it after `kill_after_lines` stdout lines or at `deadline`.
+
+    `sleep_scale` > 1 shortens the connector's sleeps of a second or more that many times, through a
+    sitecustomize on its PYTHONPATH: what the connector decides is unchanged, only its waiting shrinks.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="personio-faults-"))  # 0700: the config holds the secret
+    try:
+        argv = [str(CONNECTOR), command]
+        for flag, content in (("--config", config), ("--catalog", catalog), ("--state", state)):
+            if content is not None:
+                path = workdir / f"{flag[2:]}.json"
+                path.write_text(json.dumps(content))
+                argv += [flag, str(path)]
+        argv += list(extra_args)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONIO_FAULTS_") and k != "PYTHONPATH"}
+        sleep_log = workdir / "skipped-sleep"
+        if sleep_scale != 1:
+            (workdir / "sitecustomize.py").write_text(_SLEEP_PATCH)
+            env.update(PYTHONPATH=str(workdir), PERSONIO_FAULTS_SLEEP_SCALE=str(sleep_scale),
+                       PERSONIO_FAULTS_SLEEP_LOG=str(sleep_log))
+        run = Run(argv)
+        started = time.monotonic()
+        with open(workdir / "stderr", "w+b") as stderr:
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=workdir,
+                                       text=True, encoding="utf-8", errors="replace")
+
+            def expire() -> None:
+                if process.poll() is None:
+                    run.killed = run.killed or f"still running at the {deadline:.0f} s deadline"
+                    process.kill()
+
+            watchdog = threading.Timer(deadline, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                for line in process.stdout:
+                    run.lines.append(line)
+                    if kill_after_lines is not None and len(run.lines) >= kill_after_lines:
+                        if process.poll() is None:
+                            run.killed = f"after {kill_after_lines} lines"
+                            process.kill()
+                        break
+                process.stdout.close()
+                run.exit_code = process.wait()
+            finally:
+                watchdog.cancel()
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            stderr.seek(0)
+            run.stderr = stderr.read().decode("utf-8", errors="replace")
+        run.seconds = time.monotonic() - started
+        if sleep_log.exists():
+            run.skipped_sleep = float(sleep_log.read_text() or 0)
+        for line in run.lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and "type" in message:
+                run.messages.append(message)
+        return run
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def catalog(sync_mode: str = "incremental", streams: Sequence[str] = STREAMS) -> Dict[str, Any]:
+    """A configured catalog of `streams` in `sync_mode`, with the source's own cursor and key."""
+    entries = []
+    for name in streams:
+        stream = {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"],
+                  "source_defined_cursor": True, "default_cursor_field": ["updated_at"],
+                  "source_defined_primary_key": [["id"]]}
+        entry = {"stream": stream, "sync_mode": sync_mode, "primary_key": [["id"]],
+                 "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite"}
+        if sync_mode == "incremental":
+            entry["cursor_field"] = ["updated_at"]
+        entries.append(entry)
+    return {"streams": entries}
+
+
+# -- what the emulator knows and sees ------------------------------------------------------------------
+
+
+class TokenLog:
+    """Records every access token the emulator issues, including ones later revoked or expired."""
+
+    def __init__(self, emulator: Emulator):
+        self.tokens: List[str] = []
+        issue = emulator.tokens.issue
+
+        def recording_issue(*args, **kwargs):
+            token = issue(*args, **kwargs)
+            self.tokens.append(token)
+            return token
+
+        emulator.tokens.issue = recording_issue
+
+
+class AfterRequests:
+    """Runs `action(emulator)` once, right after the emulator has answered `count` data requests."""
+
+    def __init__(self, emulator: Emulator, count: int, action: Callable[[Emulator], None]):
+        self.fired = False
+        record = emulator.stats.record
+        seen = [0]
+        lock = threading.Lock()
+
+        def counting_record(entry, status):
+            record(entry, status)
+            if entry["endpoint"] in STREAMS:
+                with lock:
+                    seen[0] += 1
+                    due = seen[0] == count
+                if due:
+                    action(emulator)
+                    self.fired = True
+
+        emulator.stats.record = counting_record
+
+
+Snapshot = Dict[str, Dict[str, datetime]]  # stream -> id -> updated_at
+
+
+def snapshot(emulator: Emulator) -> Snapshot:
+    return {stream: {record["id"]: parse_instant(record["updated_at"])
+                     for record in emulator.company.records(stream)} for stream in STREAMS}
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+TOKEN_SHAPE = re.compile(r"papi-[A-Za-z0-9_\-]{16,}")
+
+
+def secrets_seen(text: str, secret: str, tokens: Iterable[str]) -> List[str]:
+    """What of the secret and the tokens shows in `text`, described without repeating it."""
+    seen = []
+    if secret and secret in text:
+        seen.append("client secret")
+    leaked = [token for token in tokens if token in text]
+    if leaked:
+        seen.append(f"{len(leaked)} issued access token(s)")
+    elif TOKEN_SHAPE.search(text):
+        seen.append("a papi- token")
+    return seen
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:  # HTTPServer's would resolve the host's name, which may wait on DNS
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+class ForeignHost:
+    """A listener on another loopback address (127.0.0.2, else another port of 127.0.0.1) answering
+    every request with an empty page, and remembering whether each carried an Authorization header."""
+
+    def __init__(self):
+        self.requests: List[Dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+                body = b'{"_data":[],"_meta":{"links":{}}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        try:
+            self.server = _QuietServer(("127.0.0.2", 0), Handler)
+        except OSError:
+            self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        host, port = self.server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def authorizations(self) -> int:
+        return sum(1 for r in self.requests if r["authorization"])
+
+
+# -- windows -------------------------------------------------------------------------------------------
+
+
+def window_steps(config: Mapping[str, Any]) -> Dict[str, timedelta]:
+    periods = timedelta(days=int(config.get("window_size_days", 90)))
+    return {"persons": timedelta(days=int(config.get("persons_window_size_days", 365))),
+            "absence_periods": periods, "attendance_periods": periods}
+
+
+def windows_of(config: Mapping[str, Any], stream: str, now: Optional[datetime] = None) -> List[Tuple[datetime, datetime]]:
+    """The windows the connector cuts for `stream`: start, start+step, …, the last one ending now."""
+    start, step = parse_instant(config["start_date"]), window_steps(config)[stream]
+    now = now or datetime.now(start.tzinfo)
+    cut = []
+    while start < now:
+        cut.append((start, min(start + step, now)))
+        start += step
+    return cut
+
+
+def outage_bound_seconds(config: Mapping[str, Any], streams: Sequence[str] = STREAMS) -> float:
+    """How long a sync whose every request fails for good may take: the windows of the failing
+    streams run num_workers at a time, each round costing one request's retry budget."""
+    windows = sum(len(windows_of(config, stream)) for stream in streams)
+    rounds = math.ceil(windows / int(config.get("num_workers", 6)))
+    return rounds * RETRY_BUDGET_SECONDS + OVERHEAD_SECONDS
+
+
+def on_window_edge(moment: datetime, start: datetime, step: timedelta) -> bool:
+    """Whether `moment` lies within a second of an edge of the windows start, start+step, …"""
+    offset = (moment - start) % step
+    return offset <= timedelta(seconds=1) or step - offset <= timedelta(seconds=1)
+
+
+# -- judging one sync ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One row of the fault table."""
+
+    name: str
+    group: str
+    fault: str
+    expected: str
+    result: str = ""
+    lost: Optional[int] = None
+    duplicated: Optional[int] = None
+    secrets: List[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the connector run(s)
+    real_seconds: float = 0.0  # estimated real-time cost (= seconds unless sleeps were compressed)
+    compressed: bool = False
+    error: str = ""  # the first error message, if any
+    tokens_issued: int = 0  # access tokens the emulator issued, all of them scanned for
+    bound_violation: str = ""  # interruption trials: duplicates beyond the windows in flight + lookback, if any
+    notes: List[str] = field(default_factory=list)
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def count_emitted(runs: Sequence[Run]) -> Counter:
+    return Counter((stream, data.get("id")) for run in runs for stream, data in run.records)
+
+
+def must_have(snap: Snapshot, run: Run) -> Dict[str, set]:
+    """Per stream, the ids a run claims to have delivered: all of a COMPLETE stream (or of a completed
+    run), else those updated before the stream's last emitted cursor."""
+    claimed = {}
+    for stream in STREAMS:
+        if run.completed or run.statuses.get(stream) == "COMPLETE":
+            claimed[stream] = set(snap[stream])
+        else:
+            cursor = run.cursor(stream)
+            claimed[stream] = {i for i, at in snap[stream].items() if cursor is not None and at < cursor}
+    return claimed
+
+
+def lost_records(snap: Snapshot, claimed: Mapping[str, set], emitted: Counter) -> Dict[str, List[str]]:
+    return {stream: sorted(i for i in claimed[stream] if (stream, i) not in emitted) for stream in STREAMS}
+
+
+def logged_skip(run: Run, count: int) -> bool:
+    """Whether a warning or error log says that `count` records were skipped."""
+    for log in run.logs:
+        text = log.get("message", "")
+        if log.get("level") in ("WARN", "WARNING", "ERROR") and "skip" in text.lower() and str(count) in text:
+            return True
+    return False
+
+
+# -- fault scenarios -----------------------------------------------------------------------------------
+
+COMPLETES, FAILS, EITHER = "completes", "fails clearly", "completes, or fails clearly"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: str  # what goes wrong, as the table says it
+    expect: str  # COMPLETES, FAILS or EITHER
+    faults: Tuple[Mapping[str, Any], ...] = ()  # Fault(**each), made fresh for every run
+    settings: Mapping[str, Any] = field(default_factory=dict)  # emulator settings
+    config: Mapping[str, Any] = field(default_factory=dict)  # connector config, over WINDOWS
+    trigger: Optional[Tuple[int, Callable[[Emulator], None]]] = None  # (after N data requests, action)
+    message: Optional[str] = None  # regex the first error message must match when it fails
+    failure_type: Optional[str] = None  # the first error's failure_type when it fails
+    bound_seconds: float = 120  # the run must end within this (estimated real time)
+    persistent: bool = False  # exhausts the backoff: the bound is outage_bound_seconds() of its windows
+    foreign_host: bool = False  # point next_foreign links at a listener on another loopback host
+    check: Optional[Callable[["Context"], List[str]]] = None  # more problems to look for
+    prepare: Optional[Callable[[Emulator], Any]] = None  # alters the emulator; its result goes to Context
+    group: str = "faults"
+
+    def bound_for(self, config: Mapping[str, Any]) -> float:
+        """The time the run may take: for a persistent fault, a retry budget per round of windows of
+        the streams it hits (more than `bound_seconds` only if the config has more windows)."""
+        if not self.persistent:
+            return self.bound_seconds
+        streams = {spec.get("stream") for spec in self.faults}
+        hit = STREAMS if None in streams or not streams else tuple(s for s in STREAMS if s in streams)
+        return outage_bound_seconds(config, hit)
+
+
+@dataclass
+class Context:
+    scenario: Scenario
+    emulator: Emulator
+    run: Run
+    tokens: TokenLog
+    foreign: Optional[ForeignHost]
+    snap: Snapshot
+    config: Mapping[str, Any]
+    prepared: Any = None
+
+
+def _revoke_credential(emulator: Emulator) -> None:
+    """The API credential is deleted in Personio: its secret stops working and its tokens die."""
+    emulator.settings.client_secret = "rotated-" + emulator.settings.client_secret
+    emulator.revoke_tokens()
+
+
+def _withdraw_absences_scope(emulator: Emulator) -> None:
+    emulator.settings.granted_scopes = emulator.settings.granted_scopes - {"personio:absences:read"}
+
+
+def _status_seen(status) -> Callable[[Context], List[str]]:
+    def check(context: Context) -> List[str]:
+        seen = sum(codes.get(status, 0) for codes in context.emulator.stats.status_codes.values())
+        return [] if seen else [f"the emulator never answered {status}: the scenario did not happen"]
+    return check
+
+
+def _throttled(context: Context) -> List[str]:
+    throttled = sum(context.emulator.stats.throttled.values())
+    return [] if throttled else ["no request was throttled: the storm did not happen"]
+
+
+def _renewed_tokens(context: Context) -> List[str]:
+    issued = len(context.tokens.tokens)
+    return [] if issued > 3 else [f"only {issued} tokens issued: no token expired mid-sync"]
+
+
+def _logged_missing_cursor(context: Context) -> List[str]:
+    if any("updated_at" in log.get("message", "") and log.get("level") in ("WARN", "WARNING", "ERROR")
+           for log in context.run.logs):
+        return []
+    return ["a record without updated_at was emitted without any warning"]
+
+
+BAD_UPDATED_AT = "31/01/2024 25:61"  # what the emulator's record_bad_updated_at fault writes
+MISSING_CURSOR_LOG = "Could not find cursor field `updated_at`"
+
+
+def _bad_updated_at_passed_through(context: Context) -> List[str]:
+    """The record with an unparseable updated_at is delivered as sent, the CDK says so once, and the
+    stream's state is the latest good updated_at, untouched by the bad one."""
+    run, problems = context.run, []
+    stream = "attendance_periods"
+    passed = [data for name, data in run.records if name == stream and data.get("updated_at") == BAD_UPDATED_AT]
+    if len(passed) != 1:
+        problems.append(f"{len(passed)} records delivered with updated_at {BAD_UPDATED_AT!r} unchanged, expected 1")
+    logged = [log for log in run.logs if MISSING_CURSOR_LOG in log.get("message", "")]
+    if len(logged) != 1 or logged[0].get("level") not in ("WARN", "WARNING"):
+        problems.append(f"expected one warning {MISSING_CURSOR_LOG!r}…, got {[(l.get('level'), l.get('message', '')[:80]) for l in logged]}")
+    state = (run.stream_states.get(stream) or {}).get("stream", {}).get("stream_state") or {}
+    try:
+        cursor = parse_instant(state.get("updated_at") or "")
+    except ValueError:
+        return problems + [f"the {stream} state is not a timestamp: {state!r}"]
+    good = [parse_instant(data["updated_at"]) for name, data in run.records
+            if name == stream and data.get("updated_at") not in (None, BAD_UPDATED_AT)]
+    latest = max(good).replace(microsecond=0)
+    if cursor != latest:
+        problems.append(f"the {stream} state is {state.get('updated_at')}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
+    return problems
+
+
+def _waited_for_the_read_timeout(context: Context) -> List[str]:
+    """The held answer was given up on at the read timeout and the request retried: the sync took at
+    least the timeout, and the request the emulator held was asked again."""
+    if context.run.seconds < READ_TIMEOUT_SECONDS:
+        return [f"the sync ended in {context.run.seconds:.0f} s, before the {READ_TIMEOUT_SECONDS} s read timeout:"
+                " the held answer was not waited for"]
+    return []
+
+
+class EmptyPageAtWindowEnd:
+    """Personio's quirk where it belongs: a window's data ends with an empty page that still carries a
+    next link. For `stream`, the last page of every window links on (past its last record) instead of
+    ending, and the page that link leads to, empty because the data has ended, links on again, to the
+    same place, as does the first page of a window without records: a reader that follows loops.
+    Counts the empty pages served and how many of them were asked for twice (a link followed)."""
+
+    def __init__(self, emulator: Emulator, stream: str = "attendance_periods"):
+        self.stream = stream
+        self.served = 0
+        self.followed = 0
+        self._seen: set = set()
+        self._lock = threading.Lock()
+        page = emulator.company.page
+
+        def quirky_page(name, **query):
+            result = page(name, **query)
+            if name != stream or result.more:
+                return result
+            if result.blobs:
+                return result._replace(more=True)  # the last page with records, linking on
+            key = (query.get("lower"), query.get("upper"), repr(query.get("after")))
+            with self._lock:
+                self.served += 1
+                self.followed += key in self._seen
+                self._seen.add(key)
+            return result._replace(more=True)  # empty, and a next link back to where it is
+
+        emulator.company.page = quirky_page
+
+
+def _stopped_at_the_empty_page(context: Context) -> List[str]:
+    quirk: EmptyPageAtWindowEnd = context.prepared
+    problems = []
+    windows = windows_of(context.config, quirk.stream)
+    if quirk.served < len(windows):
+        problems.append(f"{quirk.served} empty pages with a next link served for {len(windows)} windows:"
+                        " not every window ended on one")
+    if quirk.followed:
+        problems.append(f"the next link of an empty page was followed {quirk.followed} time(s)")
+    # every page with records, one partial page and the empty page per window: no endless loop
+    limit = 100
+    bound = math.ceil(len(context.snap[quirk.stream]) / limit) + 2 * len(windows) + 2
+    asked = context.emulator.stats.requests[quirk.stream]
+    if asked > bound:
+        problems.append(f"{asked} requests to {quirk.stream}, more than the {bound} its pages need")
+    return problems
+
+
+def _nothing_sent_abroad(context: Context) -> List[str]:
+    foreign = context.foreign
+    if foreign.authorizations:
+        return [f"the bearer token was sent to {foreign.url} in {foreign.authorizations} request(s)"]
+    return []
+
+
+RATE_LIMITS = {"persons": (2.0, 2), "absence_periods": (2.0, 2), "attendance_periods": (2.0, 2)}
+
+SCENARIO_LIST = [
+    # -- throttling ---------------------------------------------------------------------------------
+    Scenario("429 storm with Retry-After", "2 req/s buckets on every endpoint; 429 + Retry-After + x-ratelimit-*",
+             COMPLETES, settings={"rate_limits": RATE_LIMITS, "retry_after_on_429": True},
+             bound_seconds=240, check=_throttled),
+    Scenario("429 storm without Retry-After", "2 req/s buckets; 429 with only x-ratelimit-* headers",
+             COMPLETES, settings={"rate_limits": RATE_LIMITS, "retry_after_on_429": False},
+             bound_seconds=300, check=_throttled),
+    # -- server errors and the network --------------------------------------------------------------
+    Scenario("5xx burst on every endpoint", "503 twice, on the 3rd and 4th data request",
+             COMPLETES, faults=({"kind": "status_503", "after": 2, "count": 2},)),
+    Scenario("500 then 502 on one window", "500 then 502 on consecutive attendance requests",
+             COMPLETES, faults=({"kind": "status_500", "stream": "attendance_periods", "after": 4},
+                                {"kind": "status_502", "stream": "attendance_periods", "after": 4})),
+    Scenario("connection resets", "2 connections reset without an answer (persons)",
+             COMPLETES, faults=({"kind": "reset", "stream": "persons", "after": 1, "count": 2},),
+             check=_status_seen("reset")),
+    Scenario("cut-off transfer", "Content-Length promises more bytes than are sent",
+             COMPLETES, faults=({"kind": "short_body", "stream": "absence_periods", "after": 2},)),
+    # Held past the 60 s read timeout, then answered (too late): the request is retried and the sync
+    # completes, in about the timeout plus a backoff.
+    Scenario("read timeout", f"one answer held back for 70 s (past the {READ_TIMEOUT_SECONDS} s read timeout)",
+             COMPLETES, faults=({"kind": "timeout", "stream": "attendance_periods", "after": 2},),
+             settings={"fault_hang_seconds": 70}, bound_seconds=READ_TIMEOUT_SECONDS + 60,
+             check=_waited_for_the_read_timeout),
+    Scenario("token endpoint 503", "the token endpoint answers 503 twice",
+             COMPLETES, faults=({"kind": "status_503", "stream": "token", "count": 2},)),
+    # Few windows (1 + 3 + 3), so the outage costs two rounds of six workers: 2 x 67 s of backoff.
+    Scenario("persistent outage", "every data request after the 12th answers 503, for good",
+             FAILS, faults=({"kind": "status_503", "after": 12, "count": None},),
+             config={"window_size_days": 730, "persons_window_size_days": 3650},
+             message=r"server error \(HTTP 5xx\)", bound_seconds=2 * RETRY_BUDGET_SECONDS + OVERHEAD_SECONDS,
+             persistent=True),
+    # -- tokens and the credential ------------------------------------------------------------------
+    Scenario("short token lifetime", "expires_in = 1 s, so tokens expire throughout the sync",
+             COMPLETES, settings={"token_lifetime_seconds": 1, "latency_seconds": 0.2},
+             config={"num_workers": 2}, check=_renewed_tokens),
+    Scenario("token expired early", "the server expires every token after 10 requests (clock jump)",
+             COMPLETES, trigger=(10, lambda emulator: emulator.advance_clock(2 * 86_400)),
+             check=_status_seen(401)),
+    Scenario("token revoked", "every token revoked after 10 requests; the credential still works",
+             COMPLETES, trigger=(10, lambda emulator: emulator.revoke_tokens()), check=_status_seen(401)),
+    Scenario("credential revoked", "secret rotated and tokens revoked after 10 requests",
+             FAILS, trigger=(10, _revoke_credential), failure_type="config_error",
+             message=r"(?i)client id|client secret|credential"),
+    Scenario("scope withdrawn", "personio:absences:read withdrawn after 10 requests (403)",
+             FAILS, trigger=(10, _withdraw_absences_scope), failure_type="config_error",
+             message=r"personio:absences:read"),
+    # -- hostile responses --------------------------------------------------------------------------
+    Scenario("non-JSON body", "an HTML proxy page with status 200, once",
+             COMPLETES, faults=({"kind": "non_json", "stream": "attendance_periods", "after": 2},)),
+    # 365-day windows: the attendance windows left after the 3rd request fit in one round of the six
+    # workers, so this row shows how a hostile body ends; how an outage's duration grows with the
+    # windows is the persistent outage's row.
+    Scenario("non-JSON body, persistent", "every attendance answer after the 3rd is an HTML page",
+             FAILS, faults=({"kind": "non_json", "stream": "attendance_periods", "after": 3, "count": None},),
+             config={"window_size_days": 365}, message=r"not its usual JSON list",
+             bound_seconds=RETRY_BUDGET_SECONDS + OVERHEAD_SECONDS, persistent=True),
+    Scenario("truncated JSON", "half of a page's JSON, once",
+             COMPLETES, faults=({"kind": "truncated_json", "stream": "attendance_periods", "after": 2},)),
+    Scenario("_data missing", "a page without _data, once",
+             COMPLETES, faults=({"kind": "data_missing", "stream": "absence_periods", "after": 2},)),
+    Scenario("_data not a list", "a page whose _data is an object, once",
+             COMPLETES, faults=({"kind": "data_not_list", "stream": "persons", "after": 2},)),
+    Scenario("record without id", "one attendance record lacks id",
+             FAILS, faults=({"kind": "record_without_id", "stream": "attendance_periods", "after": 3},),
+             message=r"without an 'id'"),
+    Scenario("record without updated_at", "one attendance record lacks updated_at",
+             EITHER, faults=({"kind": "record_without_updated_at", "stream": "attendance_periods", "after": 3},),
+             message=r"updated_at", check=_logged_missing_cursor),
+    # Passed through as sent: delivered, the CDK warns once, the state comes from the good values.
+    Scenario("unparseable updated_at", f"one record's updated_at is {BAD_UPDATED_AT!r}",
+             COMPLETES, faults=({"kind": "record_bad_updated_at", "stream": "attendance_periods", "after": 3},),
+             check=_bad_updated_at_passed_through),
+    # Windows of two years hold several pages each, so a page that links to itself hides the rest:
+    # the sync must stop and say so; its state claims only windows it finished.
+    Scenario("next link to itself", "the first attendance page's next link is its own URL",
+             FAILS, faults=({"kind": "next_self", "stream": "attendance_periods"},),
+             config={"window_size_days": 730}, failure_type="system_error",
+             message=r"next link for attendance_periods points at the page just read"),
+    Scenario("next link to another host", "a next link to http://127.0.0.2:<port>/… (a listener)",
+             EITHER, faults=({"kind": "next_foreign", "stream": "attendance_periods", "count": 3},),
+             config={"window_size_days": 730}, foreign_host=True, message=r"(?i)host|link",
+             check=_nothing_sent_abroad),
+    # The contract (personio-api.md §2): a page can be empty and still carry a next link, and a reader
+    # must stop there. The empty page comes where a window's records end, as Personio sends it, so
+    # stopping loses nothing; following its link would loop.
+    Scenario("empty page with a next link", "every attendance window ends on an empty page whose next link loops",
+             COMPLETES, prepare=EmptyPageAtWindowEnd, check=_stopped_at_the_empty_page),
+    Scenario("huge page", "pages 10x the requested limit",
+             COMPLETES, faults=({"kind": "huge_page", "stream": "attendance_periods", "count": None},)),
+]
+SCENARIOS = {scenario.name: scenario for scenario in SCENARIO_LIST}
+
+
+def run_scenario(scenario: Scenario, sleep_scale: float = 1) -> Outcome:
+    """One sync under `scenario`, judged. `sleep_scale` applies to persistent scenarios only."""
+    scale = sleep_scale if scenario.persistent else 1
+    outcome = Outcome(scenario.name, scenario.group, scenario.fault, scenario.expect, compressed=scale != 1)
+    emulator = Emulator(EmulatorSettings(**{**COMPANY, **scenario.settings}))
+    foreign = ForeignHost() if scenario.foreign_host else None
+    if foreign is not None:
+        emulator.settings.foreign_base_url = foreign.url + "/"
+    emulator.start()
+    try:
+        tokens = TokenLog(emulator)
+        snap = snapshot(emulator)
+        faults = [emulator.add_fault(Fault(**spec)) for spec in scenario.faults]
+        trigger = AfterRequests(emulator, *scenario.trigger) if scenario.trigger else None
+        prepared = scenario.prepare(emulator) if scenario.prepare else None
+        config = emulator.config(**{**WINDOWS, **scenario.config})
+        bound = scenario.bound_for(config)
+        # Killed well past the bound, so the measured (or estimated) time, not the kill, tells how long it takes.
+        deadline = bound * 2 / scale + 30
+        run = run_connector("read", config, catalog(), deadline=deadline, sleep_scale=scale)
+        judge(outcome, scenario, run, snap, config, bound)
+        outcome.secrets = secrets_seen(run.output, emulator.client_secret, tokens.tokens)
+        outcome.tokens_issued = len(tokens.tokens)
+        if outcome.secrets:
+            outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+        for fault in faults:
+            if not fault.fired:
+                outcome.problems.append(f"fault {fault.kind} never fired: the scenario did not happen")
+        if trigger is not None and not trigger.fired:
+            outcome.problems.append("the mid-sync change never happened (too few requests)")
+        if foreign is not None:
+            outcome.notes.append(f"{len(foreign.requests)} request(s) reached the foreign host")
+        token_answers = {s: n for s, n in emulator.stats.status_codes.get("token", {}).items() if s != 200}
+        if token_answers:
+            outcome.notes.append("token endpoint also answered " + ", ".join(f"{s} x{n}" for s, n in token_answers.items()))
+        if scenario.check is not None:
+            outcome.problems.extend(scenario.check(Context(scenario, emulator, run, tokens, foreign, snap, config, prepared)))
+        return outcome
+    finally:
+        emulator.stop()
+        if foreign is not None:
+            foreign.stop()
+
+
+def judge(outcome: Outcome, scenario: Scenario, run: Run, snap: Snapshot, config: Mapping[str, Any],
+          bound: float) -> None:
+    outcome.result = run.result
+    outcome.seconds, outcome.real_seconds = run.seconds, run.real_seconds
+    first_error = run.errors[0] if run.errors else {}
+    outcome.error = first_error.get("message") or ""
+    problems = outcome.problems
+
+    if run.killed:
+        problems.append(f"did not end: {run.killed}")
+    elif scenario.expect == COMPLETES and not run.completed:
+        problems.append(f"expected the sync to complete; it {run.result}: {outcome.error[:200]}")
+    elif scenario.expect == FAILS and run.completed:
+        problems.append("expected a clear failure; the sync reported success")
+    elif not run.completed:
+        if scenario.message and not re.search(scenario.message, outcome.error):
+            problems.append(f"unclear error (expected /{scenario.message}/): {outcome.error[:200]!r}")
+        if scenario.failure_type and first_error.get("failure_type") != scenario.failure_type:
+            problems.append(f"failure_type {first_error.get('failure_type')}, expected {scenario.failure_type}")
+    if run.real_seconds > bound:
+        problems.append(f"took {run.real_seconds:.0f} s{' (estimated real time)' if run.skipped_sleep else ''},"
+                        f" over the {bound:.0f} s bound")
+
+    emitted = count_emitted([run])
+    lost = lost_records(snap, must_have(snap, run), emitted)
+    outcome.lost = sum(len(ids) for ids in lost.values())
+    if outcome.lost:
+        where = ", ".join(f"{stream}: {len(ids)}" for stream, ids in lost.items() if ids)
+        if run.completed and logged_skip(run, outcome.lost):
+            outcome.notes.append(f"{outcome.lost} records skipped, logged with their count")
+        else:
+            verb = "lost silently (the sync reported success)" if run.completed else "lost from windows the state claims done"
+            problems.append(f"{outcome.lost} records {verb} ({where})")
+
+    start, steps = parse_instant(config["start_date"]), window_steps(config)
+    duplicated = [(s, i) for (s, i), n in emitted.items() if n > 1]
+    outcome.duplicated = len(duplicated)
+    unexplained = [(s, i) for s, i in duplicated if i not in snap[s] or not on_window_edge(snap[s][i], start, steps[s])]
+    if unexplained:
+        problems.append(f"{len(unexplained)} records emitted twice away from any window edge")
+
+
+# -- interruption trials -------------------------------------------------------------------------------
+
+TRIAL_COMPANY = {"seed": 11, "persons": 30, "absence_periods": 150, "attendance_periods": 400}
+
+
+@dataclass(frozen=True)
+class Trial:
+    number: int
+    kill_after_lines: int
+    num_workers: int
+
+    @property
+    def name(self) -> str:
+        return f"interruption #{self.number:02d}"
+
+
+def interruption_trials(count: int = 20, seed: int = 20_241_125) -> List[Trial]:
+    """`count` kill points, seeded: after 1 to (records in the company) stdout lines, so every kill lands
+    before the end. Odd trials run one worker, even ones the connector's default of six."""
+    rng = random.Random(seed)
+    total = sum(TRIAL_COMPANY[s] for s in STREAMS)
+    return [Trial(n, rng.randint(1, total), 1 if n % 2 else 6) for n in range(1, count + 1)]
+
+
+def run_trial(trial: Trial) -> Outcome:
+    """Kill a sync after `trial.kill_after_lines` lines, resume it from the last state it emitted, and
+    judge the union of both: nothing lost, and a record emitted twice only if it lies in the lookback
+    before the killed run's cursor, in the windows that can have been in flight when it died, or on a
+    window edge.
+
+    Windows run num_workers at a time and the state only advances over contiguous finished windows, so
+    the resumed sync re-reads every window read after the oldest unfinished one: with one worker just
+    that window, with N workers up to N of them (the documented bound). Counted from the actual windows
+    after the cursor's, skipping those without records (a finished empty window leaves the state where
+    it was, and has nothing to read twice)."""
+    workers = trial.num_workers
+    in_flight = "1 window" if workers == 1 else f"{workers} windows"
+    outcome = Outcome(trial.name, "interruption",
+                      f"SIGKILL after {trial.kill_after_lines} lines ({workers} worker(s)), then resume",
+                      f"resumes: 0 lost, duplicates within {in_flight} in flight + lookback")
+    with Emulator(EmulatorSettings(**TRIAL_COMPANY)) as emulator:
+        tokens = TokenLog(emulator)
+        snap = snapshot(emulator)
+        config = emulator.config(**{**WINDOWS, "num_workers": workers})
+        killed = run_connector("read", config, catalog(), kill_after_lines=trial.kill_after_lines, deadline=300)
+        resumed = run_connector("read", config, catalog(), state=list(killed.stream_states.values()), deadline=300)
+        outcome.secrets = secrets_seen(killed.output + resumed.output, emulator.client_secret, tokens.tokens)
+        outcome.tokens_issued = len(tokens.tokens)
+    outcome.seconds = outcome.real_seconds = killed.seconds + resumed.seconds
+    outcome.result = f"{'killed' if killed.killed else 'ended by itself'}, then resume {resumed.result}"
+    outcome.error = (resumed.errors[0].get("message") or "") if resumed.errors else ""
+    problems = outcome.problems
+    if not killed.killed:
+        problems.append(f"the first run was not interrupted (it {killed.result} in {len(killed.lines)} lines)")
+    if not resumed.completed:
+        problems.append(f"the resumed sync did not complete: {resumed.result} {outcome.error[:200]}")
+    if outcome.secrets:
+        problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+
+    emitted = count_emitted([killed, resumed])
+    lost = lost_records(snap, {s: set(snap[s]) for s in STREAMS}, emitted)
+    outcome.lost = sum(len(ids) for ids in lost.values())
+    if outcome.lost:
+        problems.append(f"{outcome.lost} records lost: " + ", ".join(f"{s}: {ids[:3]}" for s, ids in lost.items() if ids))
+
+    start, steps = parse_instant(config["start_date"]), window_steps(config)
+    lookback = timedelta(hours=int(config["lookback_window_hours"]))
+    second = timedelta(seconds=1)
+    duplicated = [(s, i) for (s, i), n in emitted.items() if n > 1]
+    outcome.duplicated = len(duplicated)
+    reach: Dict[str, Tuple[datetime, Optional[datetime]]] = {}  # stream -> (lowest, highest) re-readable
+    oldest: Dict[str, int] = {}  # stream -> index of the oldest window with records the state does not cover
+    for stream in STREAMS:
+        cursor = killed.cursor(stream)
+        lower = start if cursor is None else max(start, cursor - lookback) - second
+        # The window holding the cursor is finished (the cursor is its latest record), unless the cursor
+        # is still the start (or a record exactly on the window's start edge, which the window before
+        # also reads); the later windows with records are the ones that may be in flight.
+        done = start - second if cursor is None or cursor <= start else cursor - second
+        later = [(a, b) for a, b in windows_of(config, stream)
+                 if a > done and any(a <= at < b for at in snap[stream].values())]
+        upper = later[workers - 1][1] + second if len(later) >= workers else None
+        reach[stream] = (lower, upper)
+        oldest[stream] = windows_of(config, stream).index(later[0]) if later else -1
+    beyond: Dict[str, List[float]] = {}
+    for stream, record_id in duplicated:
+        at, step = snap[stream].get(record_id), steps[stream]
+        if at is None:
+            continue
+        cursor = killed.cursor(stream)
+        lower, upper = reach[stream]
+        resumed_start = max(start, cursor - lookback) if cursor is not None else start
+        if lower <= at and (upper is None or at <= upper):
+            continue
+        if on_window_edge(at, start, step) or on_window_edge(at, resumed_start, step):
+            continue
+        beyond.setdefault(stream, []).append(at)
+    if beyond:
+        def where(stream: str, moments: List[datetime]) -> str:
+            cut = windows_of(config, stream)
+            index = lambda at: next((i for i, (a, b) in enumerate(cut) if a <= at < b), len(cut) - 1)
+            late = sorted({index(at) for at in moments})
+            first = oldest[stream]
+            return (f"{stream}: {len(moments)} records re-read from window(s) {', '.join(map(str, late))} of {len(cut)},"
+                    f" while the oldest unfinished window with records was {first}"
+                    f" (bound: windows {first} to {first + workers - 1})")
+        described = "; ".join(where(stream, moments) for stream, moments in beyond.items())
+        outcome.bound_violation = f"duplicates beyond {in_flight} in flight + lookback ({described})"
+        problems.append(outcome.bound_violation)
+    return outcome
+
+
+# -- bad configs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    name: str
+    field: str  # the field the message must name
+    change: Mapping[str, Any]  # over a working config; None removes the field
+
+
+BAD_CONFIGS = [
+    BadConfig("client_id of the wrong type", "client_id", {"client_id": 12345}),
+    BadConfig("empty client_secret", "client_secret", {"client_secret": ""}),
+    BadConfig("missing client_secret", "client_secret", {"client_secret": None}),
+    BadConfig("malformed start_date", "start_date", {"start_date": "01/02/2024"}),
+    BadConfig("impossible start_date", "start_date", {"start_date": "2024-02-30T00:00:00Z"}),
+    BadConfig("future start_date", "start_date", {"start_date": "2999-01-01T00:00:00Z"}),
+    BadConfig("plain-http api_url", "api_url", {"api_url": "http://api.personio.de"}),
+    BadConfig("window size as text", "window_size_days", {"window_size_days": "ninety"}),
+    BadConfig("negative lookback", "lookback_window_hours", {"lookback_window_hours": -1}),
+]
+
+
+def run_bad_config(case: BadConfig) -> Outcome:
+    """`check` must fail and `read` must stop with a config error, both naming the field."""
+    outcome = Outcome(f"bad config: {case.name}", "bad config", f"{case.field} = {case.change[case.field]!r}",
+                      f"check FAILED and read config_error, naming '{case.field}'")
+    # An emulator, so a config the connector wrongly accepted would sync rather than hang on retries.
+    with Emulator(EmulatorSettings(seed=3, persons=5, absence_periods=5, attendance_periods=5)) as emulator:
+        tokens = TokenLog(emulator)
+        config = {**emulator.config(**WINDOWS), **case.change}
+        config = {k: v for k, v in config.items() if v is not None}
+        check = run_connector("check", config, deadline=120)
+        read = run_connector("read", config, catalog(), deadline=120)
+        outcome.secrets = secrets_seen(check.output + read.output, emulator.client_secret, tokens.tokens)
+        outcome.tokens_issued = len(tokens.tokens)
+    outcome.seconds = outcome.real_seconds = check.seconds + read.seconds
+    status = check.connection_status or {}
+    read_error = read.errors[0] if read.errors else {}
+    outcome.result = f"check {status.get('status', 'no status')}, read {read.result}"
+    outcome.error = status.get("message") or ""
+    problems = outcome.problems
+    if status.get("status") != "FAILED":
+        problems.append(f"check did not fail: {status}")
+    elif f"'{case.field}'" not in (status.get("message") or ""):
+        problems.append(f"check's message does not name '{case.field}': {status.get('message')!r}")
+    if read.completed or read_error.get("failure_type") != "config_error":
+        problems.append(f"read did not stop with a config error: {read.result}")
+    elif f"'{case.field}'" not in (read_error.get("message") or ""):
+        problems.append(f"read's error does not name '{case.field}': {read_error.get('message')!r}")
+    if read.exit_code == 0:
+        problems.append("read exited 0 on a bad config")
+    if outcome.secrets:
+        problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+    return outcome
+
+
+# -- secrets in the remaining paths --------------------------------------------------------------------
+
+
+def run_wrong_secret() -> Outcome:
+    """A wrong client secret is still a secret: check and read must fail without printing it."""
+    outcome = Outcome("wrong client secret", "secrets", "client_secret is wrong (check and read)",
+                      "both fail with a credentials message; the wrong secret never printed")
+    wrong = "wrong-" + "s3cr3t-" * 4
+    with Emulator(EmulatorSettings(seed=3, persons=5, absence_periods=5, attendance_periods=5)) as emulator:
+        tokens = TokenLog(emulator)
+        config = emulator.config(**WINDOWS, client_secret=wrong)
+        check = run_connector("check", config, deadline=180)
+        read = run_connector("read", config, catalog(), deadline=180)
+        outcome.secrets = secrets_seen(check.output + read.output, wrong, tokens.tokens)
+        outcome.tokens_issued = len(tokens.tokens)
+    outcome.seconds = outcome.real_seconds = check.seconds + read.seconds
+    status = check.connection_status or {}
+    outcome.result = f"check {status.get('status')}, read {read.result}"
+    outcome.error = status.get("message") or ""
+    if status.get("status") != "FAILED" or not re.search(r"(?i)client secret", outcome.error):
+        outcome.problems.append(f"check does not point at the credentials: {status}")
+    if read.completed or (read.errors[:1] or [{}])[0].get("failure_type") != "config_error":
+        outcome.problems.append(f"read did not stop with a config error: {read.result}")
+    if outcome.secrets:
+        outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+    return outcome
+
+
+def run_debug_read() -> Outcome:
+    """`read --debug` logs every request and response: headers and bodies must come out masked."""
+    outcome = Outcome("debug logging", "secrets", "read --debug (requests, headers and bodies logged)",
+                      "completes; no secret or token in the debug output")
+    with Emulator(EmulatorSettings(seed=3, persons=10, absence_periods=20, attendance_periods=40)) as emulator:
+        tokens = TokenLog(emulator)
+        run = run_connector("read", emulator.config(**WINDOWS), catalog(), extra_args=["--debug"], deadline=180)
+        outcome.secrets = secrets_seen(run.output, emulator.client_secret, tokens.tokens)
+        outcome.tokens_issued = len(tokens.tokens)
+    outcome.seconds = outcome.real_seconds = run.seconds
+    outcome.result = run.result
+    if not run.completed:
+        outcome.problems.append(f"the debug read did not complete: {run.result}")
+    if outcome.secrets:
+        outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+    return outcome
+
+
+# -- the whole suite -----------------------------------------------------------------------------------
+
+
+class Suite:
+    """Every scenario, trial, bad config and secret check, run in a thread pool (each with its own
+    emulator and connector process); `outcome(name)` waits for one."""
+
+    def __init__(self, sleep_scale: float = 1, trials: int = 20, seed: int = 20_241_125, workers: int = 6,
+                 only: Optional[Callable[[str], bool]] = None):
+        self.sleep_scale = sleep_scale
+        self.jobs: Dict[str, Callable[[], Outcome]] = {}
+        for scenario in SCENARIO_LIST:
+            self.jobs[scenario.name] = lambda s=scenario: run_scenario(s, sleep_scale)
+        for trial in interruption_trials(trials, seed):
+            self.jobs[trial.name] = lambda t=trial: run_trial(t)
+        for case in BAD_CONFIGS:
+            self.jobs[f"bad config: {case.name}"] = lambda c=case: run_bad_config(c)
+        self.jobs["wrong client secret"] = run_wrong_secret
+        self.jobs["debug logging"] = run_debug_read
+        if only is not None:
+            self.jobs = {name: job for name, job in self.jobs.items() if only(name)}
+        self.workers = workers
+        self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        self._futures: Dict[str, concurrent.futures.Future] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> "Suite":
+        """Submit everything; the longest (persistent faults, timeouts, throttling) first."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="fault")
+                slow = sorted((n for n in self.jobs if n in SCENARIOS and SCENARIOS[n].bound_seconds > 60),
+                              key=lambda n: -SCENARIOS[n].bound_seconds)
+                for name in slow + [n for n in self.jobs if n not in slow]:
+                    self._futures[name] = self._pool.submit(self._guarded, name)
+        return self
+
+    def _guarded(self, name: str) -> Outcome:
+        try:
+            return self.jobs[name]()
+        except Exception as error:  # a broken harness shows as a row, not as a hung suite
+            outcome = Outcome(name, "harness", "", "")
+            outcome.result = "harness error"
+            outcome.problems.append(f"the harness failed: {error!r}")
+            return outcome
+
+    def names(self, group: Optional[str] = None) -> List[str]:
+        names = list(self.jobs)
+        if group == "faults":
+            return [n for n in names if n in SCENARIOS]
+        if group == "interruption":
+            return [n for n in names if n.startswith("interruption #")]
+        if group == "bad config":
+            return [n for n in names if n.startswith("bad config: ")]
+        return names
+
+    def outcome(self, name: str) -> Outcome:
+        self.start()
+        return self._futures[name].result()
+
+    def outcomes(self) -> Iterable[Outcome]:
+        """Every outcome, in the order of `names()`, each as soon as it and those before it are done."""
+        for name in self.names():
+            yield self.outcome(name)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_shared: Dict[Tuple, Suite] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_suite(rows: Optional[frozenset] = None, **options) -> Suite:
+    """One started Suite per set of rows and options in this process, so test modules share the runs."""
+    key = (rows, tuple(sorted(options.items())))
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = Suite(only=None if rows is None else rows.__contains__, **options).start()
+        return _shared[key]
+
+
+# -- the table -----------------------------------------------------------------------------------------
+
+
+def _cell(value: Optional[int]) -> str:
+    return "-" if value is None else str(value)
+
+
+def table(outcomes: Iterable[Outcome]) -> List[str]:
+    """The fault table as text lines: fault, outcome, records lost, records duplicated, secret seen."""
+    header = ("fault", "outcome", "lost", "dup", "secret seen", "time", "verdict")
+    rows = []
+    for o in outcomes:
+        time_text = f"{o.seconds:.0f}s" if not o.compressed else f"{o.seconds:.0f}s (≈{o.real_seconds:.0f}s real)"
+        rows.append((o.name, o.result, _cell(o.lost), _cell(o.duplicated),
+                     "yes: " + ", ".join(o.secrets) if o.secrets else "no", time_text,
+                     "ok" if o.ok else "PROBLEM"))
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
+
+
+# -- for pytest ----------------------------------------------------------------------------------------
+
+# How the integration tests run the suite: in real time, 20 trials, ten rows at once (the long rows
+# mostly wait: the persistent faults on their backoff, about 70 to 90 s each, the read timeout as long).
+TEST_OPTIONS = {"sleep_scale": 1, "trials": 20, "workers": 10}
+
+
+def suite_for_tests(items: Iterable[Any]) -> Suite:
+    """The shared Suite running just the rows the selected tests ask for (their `row` or `rows`
+    parameter), all at once, so that test_faults.py and test_secrets.py wait on the same runs."""
+    wanted = set()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if isinstance(params.get("row"), str):
+            wanted.add(params["row"])
+        wanted.update(params.get("rows") or ())
+    return shared_suite(rows=frozenset(wanted), **TEST_OPTIONS)
