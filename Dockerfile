@@ -13,4 +13,6 @@ RUN pip install --no-cache-dir .
 USER airbyte
 
 ENV AIRBYTE_ENTRYPOINT="source-personio"
+# The connector reads on worker threads; one malloc arena per thread lets memory grow with the data read.
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["source-personio"]
