@@ -17,8 +17,8 @@ each test below waits for its row.
 - Other hostile pages (a next link to another host, huge pages, records without updated_at): either
   every record arrives or the sync fails clearly; never a silent loss, never the token sent abroad.
 - Interruption: a sync killed at a seeded random line and resumed from the last state it emitted
-  loses nothing; records come twice only from the lookback and the windows that can have been in
-  flight (one with one worker, up to num_workers with more).
+  loses nothing; with one worker records come twice only from the lookback and the window in flight
+  (with several, from every window finished after the oldest unfinished one).
 - Bad config: `check` and `read` name the field at fault.
 
 Real-time cost: bursts cost the connector's first backoff (3 s) each; the storms 20 to 40 s; the
@@ -61,16 +61,12 @@ def test_interrupted_sync_resumes_without_loss(fault_suite, row):
     assert not problems, explain(outcome)
 
 
-@pytest.mark.parametrize(
-    "rows",
-    [tuple(t.name for t in TRIALS if t.num_workers == workers) for workers in (1, 6)],
-    ids=["1 worker: one window + lookback", "6 workers (the default): six windows + lookback"],
-)
-def test_interrupted_sync_duplicates_stay_within_the_windows_in_flight_plus_lookback(fault_suite, rows):
-    """A resumed sync re-reads the lookback and the windows that can have been in flight when it died:
-    the state only passes contiguous finished windows, so with one worker that is one window, with
-    num_workers of them up to num_workers windows after the last one the state covers."""
-    outcomes = [fault_suite.outcome(row) for row in rows]
+def test_interrupted_sync_with_one_worker_repeats_at_most_one_window_plus_lookback(fault_suite):
+    """A resumed sync re-reads the lookback and the window that was in flight when it died: the state only
+    passes contiguous finished windows. With several workers windows start out of order, so every window
+    finished after the oldest unfinished one may come again (nothing is lost: see the test above)."""
+    outcomes = [fault_suite.outcome(t.name) for t in TRIALS if t.num_workers == 1]
+    assert outcomes
     over = [o for o in outcomes if o.bound_violation]
     assert not over, f"{len(over)} of {len(outcomes)} trials re-read more:\n" + "\n".join(
         f"{o.name} ({o.fault}): {o.duplicated} duplicates; {o.bound_violation}" for o in over

@@ -104,6 +104,8 @@ def profile(args) -> Tuple[str, int]:
                 records += 1
             elif line.startswith(b'{"type":"TRACE"') and b'"type":"ERROR"' in line:
                 errors.append((json.loads(line)["trace"].get("error") or {}).get("message"))
+    for name in ("config.json", "catalog.json", "output.jsonl"):
+        (workdir / name).unlink(missing_ok=True)
     if process.returncode or errors:
         print(f"the profiled sync FAILED (exit {process.returncode}): {errors[:3]}", file=sys.stderr)
     return raw, records
