@@ -1,3 +1,4 @@
+import os
 import pkgutil
 import sys
 import traceback
@@ -20,7 +21,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 from source_personio.config_errors import config_problems
-from source_personio.source import SourcePersonio
+from source_personio.source import PersonioUnavailable, SourcePersonio
 
 
 def _connection_spec() -> Mapping[str, Any]:
@@ -32,7 +33,7 @@ def _print(message: AirbyteMessage) -> None:
     print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
 
 
-def _print_config_error(message: str, internal: str, stack_trace: Optional[str] = None) -> None:
+def _print_error(message: str, internal: str, failure_type: FailureType, stack_trace: Optional[str] = None) -> None:
     _print(
         AirbyteMessage(
             type=Type.TRACE,
@@ -43,7 +44,7 @@ def _print_config_error(message: str, internal: str, stack_trace: Optional[str] 
                     message=message,
                     internal_message=internal,
                     stack_trace=stack_trace,
-                    failure_type=FailureType.config_error,
+                    failure_type=failure_type,
                 ),
             ),
         )
@@ -61,7 +62,8 @@ def run(args: Optional[List[str]] = None) -> None:
         catalog = SourcePersonio.read_catalog(catalog_path) if catalog_path else None
         state = SourcePersonio.read_state(state_path) if state_path else None
     except Exception as error:  # a file that is missing or is not JSON
-        _print_config_error(f"source-personio could not read its input files: {error}", str(error), traceback.format_exc())
+        _print_error(f"source-personio could not read its input files: {error}", str(error), FailureType.config_error,
+                     traceback.format_exc())
         sys.exit(1)
 
     problems = config_problems(config, _connection_spec()) if config is not None else []
@@ -75,13 +77,21 @@ def run(args: Optional[List[str]] = None) -> None:
                 )
             )
             return
-        _print_config_error(message, message)
+        _print_error(message, message, FailureType.config_error)
         sys.exit(1)
 
     # CDK 7 reads, checks and discovers with what the source was built with, so the source is
     # built from the parsed config, catalog and state rather than handed them later.
     source = SourcePersonio(config=config, catalog=catalog, state=state, config_path=config_path)
-    launch(source, args)
+    try:
+        launch(source, args)
+    except PersonioUnavailable as outage:
+        _print_error(str(outage), str(outage), FailureType.transient_error)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Requests still in flight would each spend their retries before the interpreter could exit; what they
+        # read after the last state message is read again by the next sync.
+        os._exit(1)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,30 @@
 import logging
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources.declarative.checks import CheckStream
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_personio.messages import (
+    BAD_CREDENTIALS,
+    UNAVAILABLE,
+    RetryWording,
+    outage_cause,
+    personio_wording,
+    reword_summary,
+)
+
+# The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
     "persons": "personio:persons:read",
     "absence_periods": "personio:absences:read",
@@ -12,18 +32,16 @@ STREAM_SCOPES = {
 }
 STREAM_NAMES = tuple(STREAM_SCOPES)
 
-# The CDK words a rejected client-credentials login as a rejected "refresh token", which is not
-# what a Personio user has; say what they do have.
-BAD_CREDENTIALS_HINT = (
-    "Personio did not accept the Client ID and Client Secret: check both values against the API credential "
-    "under Settings > Integrations > API credentials in Personio (the secret is shown only when it is created)."
-)
+# Streams read from the same endpoint and scope as a required one need no probe of their own; breakdowns are
+# probed through absence types (same scope), since reaching a first absence can take many empty windows.
+PROBE_INSTEAD = {
+    "person_custom_attributes": None,
+    "absence_period_breakdowns": "absence_types",
+}
 
-REFUSED_FRESH_TOKEN = (
-    "Stream {stream} is not available: Personio refused a freshly issued access token, so the API credential "
-    "lacks the scope '{scope}' (or was revoked). Grant the scope in Personio under Settings > Integrations > "
-    "API credentials > (your credential) > Scopes."
-)
+
+class PersonioUnavailable(Exception):
+    """Raised after the outage message is out: run.py ends the process without waiting for requests in flight."""
 
 
 class SourcePersonio(YamlDeclarativeSource):
@@ -43,9 +61,14 @@ class SourcePersonio(YamlDeclarativeSource):
             state=state,
             config_path=config_path,
         )
+        _install_retry_wording()
+
+    def stream_scopes(self) -> Dict[str, str]:
+        """Each stream's scope, as its block in the manifest names it."""
+        return {stream["name"]: _first_scope(stream) or "" for stream in self.resolved_manifest["streams"]}
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """Checks every stream and reports every failure, not only the first.
+        """Checks every required stream and reports every failure, not only the first.
 
         Personio grants one scope per endpoint, and the manifest's CheckStream stops at the first stream that
         fails, so a credential missing two scopes would need two rounds of check, fix, check. Each stream is
@@ -61,12 +84,102 @@ class SourcePersonio(YamlDeclarativeSource):
             reason = str(reason)
             if "rejected by the OAuth provider" in reason:
                 # Wrong credentials fail every stream alike; one message says it all.
-                return AirbyteConnectionStatus(status=Status.FAILED, message=f"{BAD_CREDENTIALS_HINT} ({reason})")
-            if "token is rejected by the API" in reason:
-                # A token Personio has just issued and then refuses means the right is missing: persons
-                # answers 401 rather than 403 for a credential without its scope.
-                reason = REFUSED_FRESH_TOKEN.format(stream=stream_name, scope=STREAM_SCOPES[stream_name])
+                return AirbyteConnectionStatus(status=Status.FAILED, message=f"{BAD_CREDENTIALS} ({reason})")
+            # persons answers 401 rather than 403 for a credential without its scope.
+            reason = personio_wording(reason, stream_name, STREAM_SCOPES) or reason
             failures.append(reason)
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
+        self._log_optional_streams(logger)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def _log_optional_streams(self, logger: logging.Logger) -> None:
+        """Says which optional streams this credential can read, and what each of the others lacks.
+
+        They do not fail `check`: a company without the recruiting module, or a credential without the
+        compensations scope, still syncs everything else.
+        """
+        readable, refused = [], []
+        verdicts: Dict[str, Any] = {}
+        for name in self.stream_scopes():
+            if name in STREAM_SCOPES:
+                continue
+            probe = PROBE_INSTEAD.get(name, name)
+            if probe is None:
+                readable.append(name)
+                continue
+            if probe not in verdicts:
+                verdicts[probe] = CheckStream(stream_names=[probe], parameters={}).check_connection(
+                    self, logger, self._config
+                )
+            available, reason = verdicts[probe]
+            if available:
+                readable.append(name)
+            else:
+                refused.append(f"{name}: {str(reason).replace(f'Stream {probe} is not available: ', '')}")
+        logger.info("Optional streams this credential can read: %s.", ", ".join(readable) or "none")
+        for line in refused:
+            logger.warning("Optional stream not readable (check passes; deselect it or fix the access): %s", line)
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[List[AirbyteStateMessage]] = None,
+    ) -> Iterator[AirbyteMessage]:
+        """The manifest's read, with errors in Personio's words, stopping at the first outage.
+
+        A request that exhausts its retries on server errors, resets or timeouts fails only its window in the CDK,
+        and every remaining window would spend its own retries before the sync ends. One such failure is enough to
+        know Personio is down: the sync stops with that said, after the state of every finished window is out.
+        """
+        scopes = self.stream_scopes()
+        try:
+            yield from self._read_in_personio_words(logger, config, catalog, state, scopes)
+        except AirbyteTracedException as summary:
+            summary.message = reword_summary(summary.message or "")
+            summary.internal_message = reword_summary(summary.internal_message or "")
+            raise
+
+    def _read_in_personio_words(self, logger, config, catalog, state, scopes) -> Iterator[AirbyteMessage]:
+        for message in super().read(logger, config, catalog, state):
+            error = message.trace.error if message.type == Type.TRACE and message.trace.type == TraceType.ERROR else None
+            if error is None:
+                yield message
+                continue
+            stream = error.stream_descriptor.name if error.stream_descriptor else None
+            reworded = personio_wording(error.message or "", stream, scopes)
+            if reworded:
+                error.internal_message = error.internal_message or error.message
+                error.message = reworded
+                error.failure_type = FailureType.config_error
+            yield message
+            cause = outage_cause(error.message or "") if stream else None
+            if cause:
+                raise PersonioUnavailable(UNAVAILABLE.format(stream=stream, cause=cause))
+
+
+def _first_scope(node: Any) -> Optional[str]:
+    """The `scope` parameter of a stream block, wherever in it the manifest sets it."""
+    if isinstance(node, MutableMapping) or isinstance(node, Mapping):
+        parameters = node.get("$parameters") or {}
+        if parameters.get("scope"):
+            return parameters["scope"]
+        for value in node.values():
+            found = _first_scope(value)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _first_scope(value)
+            if found:
+                return found
+    return None
+
+
+def _install_retry_wording() -> None:
+    # The CDK's retry code logs through the "airbyte" logger itself.
+    target = logging.getLogger("airbyte")
+    if not any(isinstance(f, RetryWording) for f in target.filters):
+        target.addFilter(RetryWording())
