@@ -5,7 +5,7 @@ import sys
 
 from .emulator import Emulator
 from .faults import Fault
-from .settings import ALL_SCOPES, STREAMS, EmulatorSettings
+from .settings import ALL_SCOPES, PERSONIO_LIKE_RATE_LIMITS, RECRUITING_TIMESTAMPS, STREAMS, EmulatorSettings
 
 
 def _rate_limit(text: str):
@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prerender", action="store_true", help="render all records before serving")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--rate-limit", type=_rate_limit, action="append", default=[], metavar="STREAM=RATE/BURST")
+    p.add_argument("--personio-like-rate-limits", action="store_true",
+                   help="a bucket per endpoint as one live probe saw (persons 30/s, others 10/s); --rate-limit overrides")
     p.add_argument("--credential-rate-limit", type=int, metavar="PER_MINUTE", help="e.g. 200, across endpoints")
     p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
     p.add_argument("--token-lifetime", type=int, default=86_400, metavar="SECONDS")
@@ -52,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--client-secret", default=EmulatorSettings.client_secret)
     p.add_argument("--auth-error-status", type=int, choices=(400, 401), default=400)
     p.add_argument("--persons-missing-scope-status", type=int, choices=(401, 403), default=403)
+    p.add_argument("--unlicensed", default="", metavar="STREAMS",
+                   help="comma separated streams whose module is off: 404 (legal_entities: 412)")
+    p.add_argument("--recruiting-timestamps", choices=RECRUITING_TIMESTAMPS, default="mixed")
+    p.add_argument("--org-unit-ids-collide", action="store_true", help="some team ids equal department ids")
     p.add_argument("--log-requests", action="store_true")
     return p
 
@@ -72,7 +78,10 @@ def settings_from(args) -> EmulatorSettings:
         persons_missing_scope_status=args.persons_missing_scope_status,
         whitelisted_person_attributes=whitelist, naive_filter_timezone=args.naive_timezone,
         relative_next_links=args.relative_next_links, allow_filters_with_cursor=args.allow_filters_with_cursor,
-        attendance_default_sort=args.attendance_sort, rate_limits=dict(args.rate_limit),
+        attendance_default_sort=args.attendance_sort,
+        rate_limits={**(PERSONIO_LIKE_RATE_LIMITS if args.personio_like_rate_limits else {}), **dict(args.rate_limit)},
+        unlicensed_modules={s.strip() for s in args.unlicensed.split(",") if s.strip()},
+        recruiting_timestamps=args.recruiting_timestamps, org_unit_ids_collide=args.org_unit_ids_collide,
         retry_after_on_429=args.retry_after, credential_rate_limit_per_minute=args.credential_rate_limit,
         faults=list(args.fault), fault_hang_seconds=args.fault_hang_seconds,
     )

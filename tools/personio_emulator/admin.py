@@ -8,6 +8,7 @@
     POST /_emulator/revoke-tokens
     POST /_emulator/clock               {"advance_seconds": 3600}: expire tokens, refill buckets
     POST /_emulator/mutate              {"action": "update|create|delete", "stream": …, "record_id"|"count"|"fraction"|"at": …}
+                                        compensations: {"action": "update", "stream": "compensations", "record_id": …, "month": "YYYY-MM", "amount": …}
     GET  /_emulator/records/<stream>    current records, as the API renders them
 """
 import json
@@ -67,7 +68,8 @@ def _mutate(company, body: dict) -> list:
         raise ValueError(f"stream must be one of {', '.join(STREAMS)}")
     if action == "update":
         return company.update(stream, record_id=body.get("record_id"), count=body.get("count"),
-                              fraction=body.get("fraction"), at=body.get("at"))
+                              fraction=body.get("fraction"), at=body.get("at"), month=body.get("month"),
+                              amount=body.get("amount"))
     if action == "create":
         return company.create(stream, count=int(body.get("count", 1)), at=body.get("at"))
     if action == "delete":

@@ -1,4 +1,5 @@
-"""GET on the three list endpoints: token, throttle, scope, faults, filters, then the page."""
+"""GET on the three list endpoints: token, throttle, scope, faults, filters, then the page; and the
+page envelope (with its faults) every list endpoint shares."""
 import itertools
 import json
 
@@ -31,6 +32,8 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
     if endpoint.scope not in grant.scopes or endpoint.scope not in settings.granted_scopes:
         status = settings.persons_missing_scope_status if endpoint is PERSONS else 403
         return problem(status, "Insufficient access scope", f"This endpoint requires the scope {endpoint.scope}")
+    if settings.unlicensed_modules and endpoint.stream in settings.unlicensed_modules:
+        return problem(404, "Not Found", f"No resource at {request.path}")
 
     fault = pick(settings.faults, endpoint.stream)
     kind = fault.kind if fault else None
@@ -60,21 +63,28 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
         match=query.match, order=query.order, order_token=query.order_token, whitelist=whitelist,
     )
 
+    return page_reply(emu, request, page.blobs, page.more, page.last_key, query.after,
+                      lambda after, nonce=0: next_cursor(endpoint, query, after, nonce), kind)
+
+
+def page_reply(emu, request, blobs, more: bool, last_key, after, cursor_for, kind) -> Reply:
+    """The envelope around a page, with the page faults applied. `cursor_for(after, nonce=0)`
+    makes the cursor of the page after `after`; every list endpoint shares this."""
+    settings = emu.settings
     base = "" if settings.relative_next_links else emu.url
     self_href = base + request.path + ("?" + request.raw_query if request.raw_query else "")
-    blobs = page.blobs
     next_href = None
-    if page.more:
-        next_href = _href(base, request.path, next_cursor(endpoint, query, page.last_key))
+    if more:
+        next_href = _href(base, request.path, cursor_for(last_key))
     if kind == "empty_page_with_next":
         # continue where this page should have started, so nothing is lost for a reader that follows
         blobs = []
-        next_href = _href(base, request.path, next_cursor(endpoint, query, query.after, next(_nonces)))
+        next_href = _href(base, request.path, cursor_for(after, next(_nonces)))
     elif kind == "next_self":
         next_href = self_href
     elif kind == "next_foreign":
         foreign = settings.foreign_base_url.rstrip("/")
-        next_href = _href(foreign, request.path, next_cursor(endpoint, query, page.last_key))
+        next_href = _href(foreign, request.path, cursor_for(last_key))
     elif kind in _RECORD_FAULTS and blobs:
         blobs = [_broken(blobs[0], kind)] + blobs[1:]
 

@@ -9,6 +9,8 @@ from .auth import revoke_endpoint, token_endpoint
 from .endpoints import BY_PATH
 from .faults import TOKEN_KINDS, pick
 from .injection import early_reply, finish
+from .more_api import more_list
+from .more_endpoints import route
 from .replies import Reply, problem
 from .stats import log_entry
 
@@ -38,7 +40,11 @@ def handle(emu, request: Request) -> Reply:
     if request.path.startswith(admin.PREFIX):
         return admin.handle(emu, request)
     endpoint = BY_PATH.get(request.path)
-    name = endpoint.stream if endpoint else _AUTH_PATHS.get(request.path, "unknown")
+    more = None if endpoint is not None else route(request.path)  # the section 7 endpoints
+    if more is not None:
+        name = more[0].stream
+    else:
+        name = endpoint.stream if endpoint else _AUTH_PATHS.get(request.path, "unknown")
     entry = log_entry(request.method, request.path, name, request.query, request.headers)
     settings = emu.settings
     if settings.latency_seconds > 0:
@@ -46,10 +52,12 @@ def handle(emu, request: Request) -> Reply:
 
     if name == "unknown":
         reply = problem(404, "Not Found", f"No resource at {request.path}")
-    elif request.method != ("GET" if endpoint else "POST"):
+    elif request.method != ("GET" if endpoint or more else "POST"):
         reply = problem(405, "Method Not Allowed", f"{request.method} is not allowed on {request.path}")
     elif endpoint is not None:
         reply = list_endpoint(emu, endpoint, request)
+    elif more is not None:
+        reply = more_list(emu, more[0], more[1], request)
     elif name == "token":
         reply = _token(emu, request)
     else:

@@ -9,13 +9,15 @@ import json
 import random
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Hashable, List, NamedTuple, Optional, Union
 
 from . import times
+from .extra import Extra
 from .generator import PERIOD_STYLES, Generator, uuid_from
+from .streams import BASE_STREAMS, MORE_STREAMS
 
-STREAMS = ("persons", "absence_periods", "attendance_periods")
+STREAMS = BASE_STREAMS  # the indexed ones; extra.py holds the section 7 streams
 # Whitelisting never removes these: a credential without any attribute still sees them.
 ALWAYS_VISIBLE = ("id", "employments", "_meta")
 
@@ -78,7 +80,13 @@ def _whitelisted(record: dict, allowed: frozenset) -> dict:
 class Company:
     def __init__(self, seed: int = 1, persons: int = 50, absence_periods: int = 200,
                  attendance_periods: int = 1000, end: Optional[datetime] = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, settings=None):
+        from .settings import EmulatorSettings  # here: settings.py must not need this module loaded
+        # the structure counts and the per-request variants of the section 7 streams live in the
+        # settings; the Emulator passes its own, so a test's change applies to the next request
+        self.settings = settings if settings is not None else EmulatorSettings(
+            seed=seed, persons=persons, absence_periods=absence_periods, attendance_periods=attendance_periods,
+            data_end=end)
         self.seed = seed
         self.clock = clock  # seconds since the epoch; the emulator swaps in its adjustable clock
         self.base_url = ""
@@ -100,6 +108,8 @@ class Company:
         self._load("persons", skeletons)
         self._max_person_id = max((int(s[0]) for s in skeletons), default=10_000_000)
         person_ids = [s[0] for s in skeletons]
+        self._initial_person_ids = person_ids  # supervisors are drawn from these, whatever happens later
+        self.extra = Extra(self)
         for stream, count in (("absence_periods", absence_periods), ("attendance_periods", attendance_periods)):
             self._load(stream, self._gen.period_skeletons(random.Random(f"{seed}-{stream}"), count, person_ids))
 
@@ -121,28 +131,85 @@ class Company:
                 row.variants = None
 
     def size(self, stream: str) -> int:
+        if stream in MORE_STREAMS:
+            with self._lock:
+                return self.extra.size(stream)
         return len(self._rows[stream])
 
     def ids(self, stream: str) -> List[str]:
-        """Ids in index order: ascending (updated_at, id)."""
+        """Ids in index order: ascending (updated_at, id); section 7 streams in served order (see
+        README; breakdowns: the absence ids, as rows have none)."""
         with self._lock:
+            if stream in MORE_STREAMS:
+                return self.extra.ids(stream)
             return [id_of(key) for key in self._keys[stream]]
 
     def get(self, stream: str, record_id: str) -> Optional[dict]:
         with self._lock:
+            if stream in MORE_STREAMS:
+                return self.extra.get(stream, record_id)
             row = self._rows[stream].get(record_id)
             return None if row is None else json.loads(self._blob(stream, row, None))
 
     def records(self, stream: str, whitelist: Optional[frozenset] = None) -> List[dict]:
-        """Every current record as the API renders it, in ascending (updated_at, id) order."""
+        """Every current record as the API renders it, in ascending (updated_at, id) order;
+        section 7 streams in the order their endpoint serves (compensations: every month in turn)."""
         with self._lock:
+            if stream in MORE_STREAMS:
+                return self.extra.records(stream)
             rows = self._rows[stream]
             blobs = [self._blob(stream, rows[id_of(key)], whitelist) for key in self._keys[stream]]
         return [json.loads(blob) for blob in blobs]
 
     def updated_us(self, stream: str, record_id: str) -> int:
         """The exact instant behind a record's rendered updated_at."""
-        return self._rows[stream][record_id].updated_us
+        with self._lock:
+            if stream == "employments":
+                employment = self.extra.employment(record_id)
+                if employment is None:
+                    raise KeyError(record_id)
+                return employment.updated_us
+            if stream in ("recruiting_applications", "recruiting_candidates"):
+                return self.extra.boards[stream].rows[record_id].updated_us
+            return self._rows[stream][record_id].updated_us
+
+    # -- section 7 reads for tests -------------------------------------------------------------
+
+    def employments(self, person_id: str) -> Optional[List[dict]]:
+        """A person's employments as served (newest first), None for an unknown person."""
+        with self._lock:
+            found = self.extra.employments_of(person_id)
+            if found is None:
+                return None
+            ordered = sorted(found, key=lambda e: e.key())
+            return [json.loads(e.render(self.base_url, None, False)) for e in ordered]
+
+    def breakdowns(self, absence_id: str) -> Optional[List[dict]]:
+        """An absence's breakdown rows as served, None for an unknown absence."""
+        with self._lock:
+            return self.extra.get("absence_period_breakdowns", absence_id)
+
+    def compensations(self, month: Optional[str] = None, start: Optional[str] = None, end: Optional[str] = None,
+                      recur: Optional[bool] = None) -> List[dict]:
+        """What GET /v2/compensations serves for a calendar month ("YYYY-MM") or for start..end
+        ("YYYY-MM-DD"); `recur` defaults to settings.compensation_ids_recur."""
+        with self._lock:
+            return self.extra.compensations(month=month, start=start, end=end, recur=recur)
+
+    def compensation_months(self) -> List[str]:
+        """The months ("YYYY-MM") compensations exist in, oldest first."""
+        with self._lock:
+            return self.extra.window_months()
+
+    def references(self):
+        """Every (stream, field path, target stream) reference; see references.py."""
+        from .references import REFERENCES
+        return list(REFERENCES)
+
+    def dangling(self) -> List[tuple]:
+        """References that do not resolve right now; [] for a generated company."""
+        from .references import dangling
+        return dangling(self)
 
     def page(self, stream: str, *, lower: Optional[int] = None, upper: Optional[int] = None,
              after=None, limit: int = 100,
@@ -272,26 +339,50 @@ class Company:
     # -- mutation ---------------------------------------------------------------------------
 
     def update(self, stream: str, record_id: Optional[str] = None, count: Optional[int] = None,
-               fraction: Optional[float] = None, at: Moment = None) -> List[str]:
+               fraction: Optional[float] = None, at: Moment = None, month: Optional[str] = None,
+               amount: Optional[float] = None) -> List[str]:
         """Edit records and set their updated_at to now (or `at`); returns the changed ids.
 
         Picks `record_id`, else `count` records, else `fraction` of them, else one record,
-        chosen by the company's seeded mutation rng.
+        chosen by the company's seeded mutation rng. Works for the three indexed streams,
+        employments (its person's updated_at stays), recruiting_applications and
+        recruiting_candidates. Compensations have no updated_at: update("compensations",
+        record_id=..., month="YYYY-MM", amount=None) changes that one month's amount (to `amount`,
+        by default 100 more).
         """
         with self._lock:
-            rows = self._rows[stream]
+            if stream == "compensations":
+                if record_id is None or month is None:
+                    raise ValueError("compensations: give record_id and month='YYYY-MM'")
+                chosen = self.extra.update_compensation(record_id, month, amount)
+                self.version += 1
+                return chosen
+            if month is not None or amount is not None:
+                raise ValueError("month and amount apply to compensations only")
+            more = stream in MORE_STREAMS
+            if more:
+                population = self.extra.population(stream)
+            else:
+                population = None
+            rows = self._rows.get(stream, {})
             if record_id is not None:
-                if record_id not in rows:
+                if (record_id not in population) if more else (record_id not in rows):
                     raise KeyError(f"no {stream} record {record_id!r}")
                 chosen = [record_id]
             else:
+                size = len(population) if more else len(rows)
                 if count is None and fraction is not None:
-                    count = max(1, round(len(rows) * fraction)) if fraction > 0 else 0
+                    count = max(1, round(size * fraction)) if fraction > 0 else 0
                 elif count is None:
                     count = 1
-                population = [id_of(key) for key in self._keys[stream]]
+                if not more:
+                    population = [id_of(key) for key in self._keys[stream]]
                 chosen = self._mutation_rng.sample(population, min(count, len(population)))
             updated_us, style = self._stamp(stream, at)
+            if more:
+                self.extra.update(stream, chosen, updated_us, None if style is _KEEP else style, style is _KEEP)
+                self.version += 1
+                return chosen
             for rid in chosen:
                 row = rows[rid]
                 self._created_us(stream, row)
@@ -301,7 +392,10 @@ class Company:
             return chosen
 
     def create(self, stream: str, count: int = 1, at: Moment = None) -> List[str]:
-        """Add `count` new records updated (and created) now, or at `at`; returns their ids."""
+        """Add `count` new records updated (and created) now, or at `at`; returns their ids.
+        The three indexed streams only (a new person brings its own employments)."""
+        if stream in MORE_STREAMS:
+            raise ValueError(f"create: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             rng = self._mutation_rng
             person_ids = [id_of(key) for key in self._keys["persons"]] or ["0"]
@@ -325,7 +419,10 @@ class Company:
             return created
 
     def delete(self, stream: str, record_id: str) -> bool:
-        """Remove a record; the API just stops returning it (no tombstones)."""
+        """Remove a record; the API just stops returning it (no tombstones). The three indexed
+        streams only; a deleted person's employments answer 404, a deleted absence's breakdowns too."""
+        if stream in MORE_STREAMS:
+            raise ValueError(f"delete: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             row = self._rows[stream].pop(record_id, None)
             if row is None:
@@ -372,6 +469,11 @@ class Company:
             fields["preferred_name"] = f"Edit {self._edits}"
         else:
             fields["comment"] = f"Edited by emulator mutation #{self._edits}"
+        if stream == "absence_periods" and fields.get("ends_at"):
+            # one day longer, so the absence's breakdowns change with it
+            ends = fields["ends_at"]
+            day = times.parse(ends["date_time"]).wall + timedelta(days=1)
+            fields["ends_at"] = dict(ends, date_time=times.wall_text(day))
 
 
 class _Keep:

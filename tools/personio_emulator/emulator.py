@@ -31,7 +31,7 @@ class Emulator:
         self.company = Company(seed=settings.seed, persons=settings.persons,
                                absence_periods=settings.absence_periods,
                                attendance_periods=settings.attendance_periods,
-                               end=settings.data_end, clock=self.now)
+                               end=settings.data_end, clock=self.now, settings=settings)
         # The company is hundreds of thousands of long-lived objects. Frozen, the cyclic GC stops
         # rescanning them on every full collection, in this process's clients too (a connector
         # under test allocates a lot); they are still freed by reference counting.

@@ -4,6 +4,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from .streams import ALL_STREAMS
+
 # Faults decided before the page is built: the request never reaches the list logic.
 EARLY_KINDS = frozenset({"status_500", "status_502", "status_503", "status_400", "reset", "timeout",
                          "non_json", "short_body"})
@@ -14,7 +16,7 @@ PAGE_KINDS = frozenset({"truncated_json", "data_missing", "data_not_list", "reco
 KINDS = EARLY_KINDS | PAGE_KINDS
 # The token endpoint has no page, so only these make sense there.
 TOKEN_KINDS = EARLY_KINDS | {"truncated_json"}
-TARGETS = ("persons", "absence_periods", "attendance_periods", "token")
+TARGETS = ALL_STREAMS + ("token",)
 
 
 @dataclass

@@ -7,6 +7,7 @@ first served, straight into JSON text: no rng object, no dict, no json.dumps per
 what keeps a never-served page at well under a millisecond. Persons are few and richer, so they
 use an rng seeded by (seed, ordinal) and ordinary dicts.
 """
+import hashlib
 import json
 import random
 from datetime import date, datetime, timedelta, timezone
@@ -66,6 +67,16 @@ def default_end() -> datetime:
 def uuid_from(rng: random.Random) -> str:
     """A version-4 UUID drawn from `rng` (uuid.uuid4 would use the OS entropy)."""
     return _uuid_text(rng.randbytes(16).hex())
+
+
+def hashed_uuid(*parts) -> str:
+    """A version-4-shaped UUID fixed by `parts`: ids derived from their owner, with no rng to keep."""
+    return _uuid_text(hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=16).hexdigest())
+
+
+def employment_id(seed: int, person_id: str, k: int) -> str:
+    """The k-th employment of a person; persons list these ids and employments.py builds them."""
+    return hashed_uuid(seed, "employment", person_id, k)
 
 
 def _uuid_text(h: str) -> str:
@@ -148,6 +159,16 @@ class Generator:
         back = rng.randrange(0, 400 * 24 * 3600) * times.SECOND
         return updated_us - back - updated_us % times.SECOND
 
+    def person_brief(self, ordinal: int):
+        """(employment count, inactive) of a person: the first draws of person_fields replayed, so
+        employments and compensations of a large company need not build every person. Keep the
+        two in step (a test compares them)."""
+        rng = self.person_rng(ordinal)
+        rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), rng.random()
+        count = 1 + (rng.random() < 0.1)
+        rng.choice(GENDERS)
+        return count, not rng.random() < 0.85
+
     def person_fields(self, rng: random.Random, person_id: str) -> dict:
         """The record in contract order; created_at/updated_at/_meta are filled in at render time."""
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -155,7 +176,8 @@ class Generator:
         r = rng.random()
         preferred = None if r < 0.6 else ("" if r < 0.7 else first.split(" ")[0][:3])
         picture_url = f"https://api.personio.de/v2/persons/{person_id}/profile-picture"
-        employments = [{"id": str(50_000_000 + int(person_id) * 3 + k)} for k in range(1 + (rng.random() < 0.1))]
+        # one draw, as before, so every other field stays as it was for a seed
+        employments = [{"id": employment_id(self.seed, person_id, k)} for k in range(1 + (rng.random() < 0.1))]
         return {
             "id": person_id,
             "email": f"{local}.{person_id[-4:]}@example-company.test",

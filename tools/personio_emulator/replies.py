@@ -13,6 +13,7 @@ PROBLEM_TYPES = {
     403: "https://developer.personio.de/reference/errors#forbidden",
     404: "https://developer.personio.de/reference/errors#not-found",
     405: "https://developer.personio.de/reference/errors#method-not-allowed",
+    412: "https://developer.personio.de/reference/errors#precondition-failed",
     429: "https://developer.personio.de/reference/errors#too-many-requests",
     500: "https://developer.personio.de/reference/errors#internal-server-error",
     502: "https://developer.personio.de/reference/errors#bad-gateway",
@@ -34,9 +35,13 @@ class Reply:
         self.short = False  # announce the full Content-Length but send only half the body
 
 
+def json_bytes(payload) -> bytes:
+    """Compact UTF-8 JSON, the form every record is served in."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_reply(status: int, payload, headers=None) -> Reply:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return Reply(status, body, JSON, headers)
+    return Reply(status, json_bytes(payload), JSON, headers)
 
 
 def problem(status: int, title: str, detail: str, headers=None) -> Reply:

@@ -6,12 +6,35 @@ from datetime import datetime
 from typing import Dict, List, Optional, Set, Tuple
 
 from .faults import Fault
+from .streams import ALL_STREAMS
 
 PERSONS_SCOPE = "personio:persons:read"
 ABSENCES_SCOPE = "personio:absences:read"
 ATTENDANCES_SCOPE = "personio:attendances:read"
-ALL_SCOPES = frozenset({PERSONS_SCOPE, ABSENCES_SCOPE, ATTENDANCES_SCOPE})
-STREAMS = ("persons", "absence_periods", "attendance_periods")
+ORG_UNITS_SCOPE = "personio:org-units:read"
+LEGAL_ENTITIES_SCOPE = "personio:legal-entities:read"
+WORKPLACES_SCOPE = "personio:workplaces:read"
+COST_CENTERS_SCOPE = "personio:cost-centers:read"
+JOBS_SCOPE = "personio:jobs:read"
+SALARY_BANDS_SCOPE = "personio:salary-bands:read"
+PROJECTS_SCOPE = "personio:projects:read"
+COMPENSATIONS_SCOPE = "personio:compensations:read"
+RECRUITING_SCOPE = "personio:recruiting:read"
+ALL_SCOPES = frozenset({
+    PERSONS_SCOPE, ABSENCES_SCOPE, ATTENDANCES_SCOPE, ORG_UNITS_SCOPE, LEGAL_ENTITIES_SCOPE, WORKPLACES_SCOPE,
+    COST_CENTERS_SCOPE, JOBS_SCOPE, SALARY_BANDS_SCOPE, PROJECTS_SCOPE, COMPENSATIONS_SCOPE, RECRUITING_SCOPE,
+})
+STREAMS = ALL_STREAMS
+RECRUITING_TIMESTAMPS = ("string", "object", "mixed")
+
+# Per-endpoint token buckets (per second, burst) shaped like the one live probe (contract §5):
+# about 30/s on persons, 10/s elsewhere; each per-parent endpoint is one bucket across parents.
+PERSONIO_LIKE_RATE_LIMITS: Dict[str, Tuple[float, int]] = {
+    stream: ((30.0, 30) if stream == "persons" else (10.0, 10)) for stream in ALL_STREAMS
+}
+# The counts of the company's structure; None scales with persons (see extra.structure_sizes).
+STRUCTURE_SIZES = ("departments", "teams", "workplaces", "cost_centers", "jobs", "legal_entities", "salary_bands",
+                   "recruiting_categories", "recruiting_jobs", "recruiting_candidates", "recruiting_applications")
 
 
 @dataclass
@@ -23,6 +46,20 @@ class EmulatorSettings:
     attendance_periods: int = 1000
     data_end: Optional[datetime] = None  # updated_at values stop here (naive = UTC); default yesterday 00:00 UTC
     prerender: bool = False  # build every record's JSON at start: the first sync then costs no rendering
+    # the structure behind the section 7 endpoints, built on first use; None = scaled with persons
+    departments: Optional[int] = None  # persons / 25, at least 2
+    teams: Optional[int] = None  # persons / 10, at least 2
+    workplaces: Optional[int] = None  # sqrt(persons) / 2, at least 2
+    cost_centers: Optional[int] = None  # sqrt(persons), at least 3
+    jobs: Optional[int] = None  # persons / 8, at least 5
+    legal_entities: Optional[int] = None  # 1 under 30 persons, 2 under 500, else 3
+    salary_bands: Optional[int] = None  # jobs / 2, at least 3
+    recruiting_categories: Optional[int] = None  # 4, 6 from 500 persons
+    recruiting_jobs: Optional[int] = None  # persons / 20, 3 to 500
+    recruiting_candidates: Optional[int] = None  # persons, 20 to 10,000
+    recruiting_applications: Optional[int] = None  # 1.5 per candidate
+    compensation_months: int = 24  # compensations exist for these calendar months up to data_end's
+    org_unit_ids_collide: bool = False  # True: some team ids equal department ids (the contract cannot say)
 
     # -- server --
     port: int = 0  # 0 = a free port; the server binds 127.0.0.1 only
@@ -38,6 +75,12 @@ class EmulatorSettings:
     granted_scopes: Set[str] = field(default_factory=lambda: set(ALL_SCOPES))
     persons_missing_scope_status: int = 403  # or 401, the other variant the contract lists
     whitelisted_person_attributes: Optional[Set[str]] = None  # None = all attributes visible
+    # None = all; a set keeps id, person, status and _meta plus the named employment attributes
+    whitelisted_employment_attributes: Optional[Set[str]] = None
+    employment_person_omitted: bool = False  # True: employment records leave `person` out
+    projects_scope: str = PROJECTS_SCOPE  # unsure in the contract: or ATTENDANCES_SCOPE
+    # stream names of modules the tenant has not licensed: 404 Not Found (legal_entities: 412)
+    unlicensed_modules: Set[str] = field(default_factory=set)
 
     # -- lists --
     naive_filter_timezone: str = "UTC"  # zone for offset-less filter values, e.g. "Europe/Berlin"
@@ -46,6 +89,8 @@ class EmulatorSettings:
     # None: attendance periods come in (updated_at, id) order (fast); the real API's documented
     # default is "person.id,start.date_time,end.date_time", set that to test order independence.
     attendance_default_sort: Optional[str] = None
+    compensation_ids_recur: bool = True  # True: a recurring compensation keeps its id every month
+    recruiting_timestamps: str = "mixed"  # created_at/updated_at as "string", "object" or "mixed"
 
     # -- rate limits --
     rate_limits: Dict[str, Tuple[float, int]] = field(default_factory=dict)  # stream -> (per second, burst)
@@ -77,6 +122,23 @@ def check(settings: EmulatorSettings) -> None:
     for fault in settings.faults:
         if not isinstance(fault, Fault):
             raise ValueError("faults must be Fault objects")
+    if settings.projects_scope not in (PROJECTS_SCOPE, ATTENDANCES_SCOPE):
+        raise ValueError(f"projects_scope must be {PROJECTS_SCOPE} or {ATTENDANCES_SCOPE}")
+    if settings.recruiting_timestamps not in RECRUITING_TIMESTAMPS:
+        raise ValueError(f"recruiting_timestamps must be one of {', '.join(RECRUITING_TIMESTAMPS)}")
+    unknown = set(settings.unlicensed_modules) - set(STREAMS)
+    if unknown:
+        raise ValueError(f"unlicensed_modules: unknown streams {', '.join(sorted(unknown))}")
+    if settings.compensation_months < 1:
+        raise ValueError("compensation_months must be at least 1")
+    for name in STRUCTURE_SIZES:
+        value = getattr(settings, name)
+        # employments point at one of each, and recruiting jobs at a category: these cannot be empty
+        least = 0 if name in ("teams", "salary_bands", "recruiting_candidates", "recruiting_applications") else 1
+        if value is not None and (not isinstance(value, int) or value < least):
+            raise ValueError(f"{name} must be None or a count >= {least}")
+    if settings.recruiting_applications and settings.recruiting_candidates == 0:
+        raise ValueError("recruiting_applications need recruiting_candidates")
 
 
 def apply_patch(settings: EmulatorSettings, patch: dict) -> None:
@@ -87,9 +149,9 @@ def apply_patch(settings: EmulatorSettings, patch: dict) -> None:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     converted = {}
     for name, value in patch.items():
-        if name == "granted_scopes":
+        if name in ("granted_scopes", "unlicensed_modules"):
             value = set(value)
-        elif name == "whitelisted_person_attributes":
+        elif name in ("whitelisted_person_attributes", "whitelisted_employment_attributes"):
             value = None if value is None else set(value)
         elif name == "rate_limits":
             value = {stream: (float(pair[0]), int(pair[1])) for stream, pair in value.items()}

@@ -25,8 +25,8 @@ def log_entry(method: str, path: str, endpoint: str, query: Dict[str, List[str]]
 
 
 class Stats:
-    """`requests`, `throttled` count per endpoint ("persons", "absence_periods",
-    "attendance_periods", "token", "revoke", "unknown"); `status_codes[endpoint][status]`, where a
+    """`requests`, `throttled` count per endpoint (a stream name of streams.py, "token", "revoke",
+    "unknown"); `status_codes[endpoint][status]`, where a
     dropped connection counts as status "reset"; `filters_with_cursor`; `log`, newest last."""
 
     def __init__(self, log_size: int = 10_000):

@@ -11,6 +11,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SECOND = 1_000_000
 HOUR = 3600 * SECOND
 DAY = 24 * HOUR
+MAX_US = 10 ** 19  # above any instant: `MAX_US - us` as 20 digits sorts newest first
 
 _DATE_TIME = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})?\Z"

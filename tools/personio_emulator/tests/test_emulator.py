@@ -13,6 +13,7 @@ from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.personio_emulator.__main__ import parser, settings_from
 from tools.personio_emulator.company import Company
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
+from tools.personio_emulator.settings import ALL_SCOPES
 
 PERSONS, ABSENCES, ATTENDANCES = "/v2/persons", "/v2/absence-periods", "/v2/attendance-periods"
 BOUNDARY = "2024-01-31T00:00:00Z"
@@ -68,7 +69,7 @@ class TestToken:
         assert response.status_code == 200
         assert body["access_token"].startswith("papi-")
         assert body["token_type"] == "Bearer" and body["expires_in"] == 86400
-        assert set(body["scope"].split()) == {"personio:persons:read", "personio:absences:read", "personio:attendances:read"}
+        assert set(body["scope"].split()) == ALL_SCOPES  # the default credential holds every scope
 
     def test_json_body_is_rejected(self, personio_emulator):
         emu = personio_emulator
