@@ -143,6 +143,9 @@ class SourcePersonio(YamlDeclarativeSource):
             raise
 
     def _read_in_personio_words(self, logger, config, catalog, state, scopes) -> Iterator[AirbyteMessage]:
+        # A refused stream fails each of its windows (a missing compensations scope, every month) with the same
+        # message: the user needs it once.
+        said = set()
         for message in super().read(logger, config, catalog, state):
             error = message.trace.error if message.type == Type.TRACE and message.trace.type == TraceType.ERROR else None
             if error is None:
@@ -154,6 +157,9 @@ class SourcePersonio(YamlDeclarativeSource):
                 error.internal_message = error.internal_message or error.message
                 error.message = reworded
                 error.failure_type = FailureType.config_error
+            if (stream, error.message) in said:
+                continue
+            said.add((stream, error.message))
             yield message
             cause = outage_cause(error.message or "") if stream else None
             if cause:
