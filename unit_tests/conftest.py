@@ -5,12 +5,18 @@
 - The CDK's API budget (`api_budget` in the manifest) waits for call credits after a 429; under a frozen clock
   that wait could never end, so it moves the frozen clock forward by the requested time instead
   (`sleeps.budget_waits`).
+
+Every test builds the source anew, and parsing the 1,600-line manifest and the CDK's component schema was a
+quarter of each test's time: each YAML text is parsed once per session and every build gets a deep copy of the
+result (`_parse_yaml_once`), so a change to the manifest's text is still parsed afresh.
 """
+import copy
 import time as real_time
-from typing import List
+from typing import Any, Dict, List
 
 import backoff._sync
 import pytest
+from airbyte_cdk.sources.declarative import concurrent_declarative_source, yaml_declarative_source
 from airbyte_cdk.sources.streams import call_rate
 from airbyte_cdk.sources.streams.http import rate_limiting
 from freezegun.api import freeze_factories
@@ -51,3 +57,25 @@ def sleeps(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> S
     if request.instance is not None:  # unittest.TestCase methods cannot take fixtures as arguments
         request.instance.sleeps = recorder
     return recorder
+
+
+_PARSED_YAML: Dict[Any, Any] = {}
+
+
+def _parse_yaml_once(parse: Any) -> Any:
+    def parse_once(stream: Any) -> Any:
+        text = stream if isinstance(stream, (str, bytes)) else stream.read()
+        if text not in _PARSED_YAML:
+            _PARSED_YAML[text] = parse(text)
+        return copy.deepcopy(_PARSED_YAML[text])
+
+    return parse_once
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _yaml_parsed_once() -> Any:
+    patch = pytest.MonkeyPatch()
+    for module in (concurrent_declarative_source, yaml_declarative_source):
+        patch.setattr(module, "safe_load_yaml", _parse_yaml_once(module.safe_load_yaml))
+    yield
+    patch.undo()

@@ -1,9 +1,10 @@
 """Runs the connector the way the platform does: built with its config, catalog and state (CDK 7 ignores
 what is passed later), then driven through the Airbyte entrypoint."""
 import json
+import re
 import tempfile
 from pathlib import Path
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import parse_qs, urlparse
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, FailureType, SyncMode
@@ -22,6 +23,23 @@ def read_stream(
     expect_failure: bool = False,
 ) -> EntrypointOutput:
     catalog = CatalogBuilder().with_stream(stream, sync_mode).build()
+    source = SourcePersonio(config=config, catalog=catalog, state=state)
+    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
+    return read(source, config, catalog, state, expected_outcome=outcome)
+
+
+def read_streams(
+    streams: Sequence[str],
+    config: Mapping[str, Any],
+    sync_mode: SyncMode = SyncMode.incremental,
+    state: Optional[List[AirbyteStateMessage]] = None,
+    expect_failure: bool = False,
+) -> EntrypointOutput:
+    """One read of several streams, as one job of a connection with several streams selected."""
+    builder = CatalogBuilder()
+    for stream in streams:
+        builder = builder.with_stream(stream, sync_mode)
+    catalog = builder.build()
     source = SourcePersonio(config=config, catalog=catalog, state=state)
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_failure else ExpectedOutcome.EXPECT_SUCCESS
     return read(source, config, catalog, state, expected_outcome=outcome)
@@ -50,8 +68,57 @@ def state_values(output: EntrypointOutput, cursor_field: str = "updated_at") -> 
     return [message.state.stream.stream_state.__dict__.get(cursor_field) for message in output.state_messages]
 
 
+def records_of(output: EntrypointOutput, stream: str) -> List[Mapping[str, Any]]:
+    """The records one stream emitted in a read of several."""
+    return [message.record.data for message in output.records if message.record.stream == stream]
+
+
+def states_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
+    """Every state one stream emitted, in order, as plain dicts (nested states included)."""
+    return [
+        _plain(message.state.stream.stream_state)
+        for message in output.state_messages
+        if message.state.stream.stream_descriptor.name == stream
+    ]
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        value = value.__dict__
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 def config_error_traces(output: EntrypointOutput) -> List[AirbyteMessage]:
     return [message for message in output.errors if message.trace.error.failure_type == FailureType.config_error]
+
+
+def stream_errors(output: EntrypointOutput) -> Dict[str, List[Any]]:
+    """Error traces by the stream they name (the closing summary names none and is left out)."""
+    errors: Dict[str, List[Any]] = {}
+    for message in output.errors:
+        descriptor = message.trace.error.stream_descriptor
+        if descriptor is not None:
+            errors.setdefault(descriptor.name, []).append(message.trace.error)
+    return errors
+
+
+_SUMMARY = "the following streams did not sync successfully:"
+
+
+def failed_streams(output: EntrypointOutput) -> List[str]:
+    """The streams the closing error of a read lists as failed, each once, in its order (empty when there is none).
+
+    The CDK lists a stream once per failed partition (window, month, org-unit type)."""
+    for message in output.errors:
+        text = message.trace.error.message or ""
+        if message.trace.error.stream_descriptor is None and _SUMMARY in text:
+            names = re.findall(r"^\s*([a-z_]+): [A-Za-z]+\(", text.split(_SUMMARY, 1)[1], re.MULTILINE)
+            return list(dict.fromkeys(names))
+    return []
 
 
 def error_text(output: EntrypointOutput) -> str:

@@ -1,7 +1,7 @@
-"""Fluent builders for the requests the connector must send: the token call and the three list endpoints.
+"""Fluent builders for the requests the connector must send: the token call and every list endpoint.
 
 Query parameters are matched exactly (never "any query params"): a list request built here matches only a
-request carrying exactly `limit` plus the parameters a test adds.
+request carrying exactly `limit` (where the endpoint sends one) plus the parameters a test adds.
 """
 from typing import Dict, Optional
 from urllib.parse import urlencode
@@ -16,6 +16,23 @@ DEFAULT_APP_ID = "AIRBYTE_SOURCE_PERSONIO"
 
 PERSONS_PAGE_SIZE = 50
 PERIODS_PAGE_SIZE = 100
+EMPLOYMENTS_PAGE_SIZE = 50
+BREAKDOWNS_PAGE_SIZE = 28
+COMPENSATIONS_PAGE_SIZE = 100
+RECRUITING_PAGE_SIZE = 200
+LIST_PAGE_SIZE = 100
+
+# The plain full-refresh lists: stream name -> endpoint path under /v2 (each asked with `limit=100`).
+PLAIN_LIST_ENDPOINTS = {
+    "legal_entities": "legal-entities",
+    "workplaces": "workplaces",
+    "cost_centers": "cost-centers",
+    "jobs": "jobs",
+    "salary_bands": "salary-bands",
+    "absence_types": "absence-types",
+    "projects": "projects",
+    "compensation_types": "compensations/types",
+}
 
 
 class TokenRequestBuilder:
@@ -69,10 +86,49 @@ class ListRequestBuilder:
     def attendance_periods(cls) -> "ListRequestBuilder":
         return cls("attendance-periods", PERIODS_PAGE_SIZE)
 
-    def __init__(self, endpoint: str, page_size: int) -> None:
+    @classmethod
+    def employments(cls, person_id: str) -> "ListRequestBuilder":
+        return cls(f"persons/{person_id}/employments", EMPLOYMENTS_PAGE_SIZE)
+
+    @classmethod
+    def absence_period_breakdowns(cls, absence_period_id: str) -> "ListRequestBuilder":
+        return cls(f"absence-periods/{absence_period_id}/breakdowns", BREAKDOWNS_PAGE_SIZE)
+
+    @classmethod
+    def compensations(cls) -> "ListRequestBuilder":
+        return cls("compensations", COMPENSATIONS_PAGE_SIZE)
+
+    @classmethod
+    def recruiting_applications(cls) -> "ListRequestBuilder":
+        return cls("recruiting/applications", RECRUITING_PAGE_SIZE)
+
+    @classmethod
+    def recruiting_candidates(cls) -> "ListRequestBuilder":
+        return cls("recruiting/candidates", RECRUITING_PAGE_SIZE)
+
+    @classmethod
+    def recruiting_jobs(cls) -> "ListRequestBuilder":
+        """Personio documents no page size for it: no `limit` is sent."""
+        return cls("recruiting/jobs", None)
+
+    @classmethod
+    def recruiting_categories(cls) -> "ListRequestBuilder":
+        """Personio documents no page size for it: no `limit` is sent."""
+        return cls("recruiting/categories", None)
+
+    @classmethod
+    def org_units(cls) -> "ListRequestBuilder":
+        return cls("org-units", LIST_PAGE_SIZE)
+
+    @classmethod
+    def plain_list(cls, stream: str) -> "ListRequestBuilder":
+        """One of `PLAIN_LIST_ENDPOINTS`, by stream name."""
+        return cls(PLAIN_LIST_ENDPOINTS[stream], LIST_PAGE_SIZE)
+
+    def __init__(self, endpoint: str, page_size: Optional[int]) -> None:
         self._endpoint = endpoint
         self._api_url = API_URL
-        self._query_params: Dict[str, str] = {"limit": str(page_size)}
+        self._query_params: Dict[str, str] = {} if page_size is None else {"limit": str(page_size)}
         self._headers: Dict[str, str] = {
             "Authorization": f"Bearer {ACCESS_TOKEN}",
             "X-Personio-App-ID": DEFAULT_APP_ID,
@@ -148,6 +204,39 @@ def absence_periods_window(gte: str, lte: Optional[str] = None) -> HttpRequest:
 def attendance_periods_window(gte: str, lte: Optional[str] = None) -> HttpRequest:
     """First page of an attendance-periods window: as `absence_periods_window`, `lte=None` meaning open-ended."""
     return _periods_window(ListRequestBuilder.attendance_periods(), gte, lte)
+
+
+def all_persons() -> HttpRequest:
+    """The unwindowed persons read that lists the parents of per-person requests: `limit` only, no filters."""
+    return ListRequestBuilder.persons().build()
+
+
+def employments_of(person_id: str, gt: str) -> HttpRequest:
+    """First page of one person's employments: the strict `updated_at.gt` only, RFC 3339 with Z, no `.lt`."""
+    return ListRequestBuilder.employments(person_id).with_updated_at_gt(gt).build()
+
+
+def breakdowns_of(absence_period_id: str) -> HttpRequest:
+    """First page of one absence's day-by-day breakdowns: `limit=28` and no filter."""
+    return ListRequestBuilder.absence_period_breakdowns(absence_period_id).build()
+
+
+def compensations_month(start_date: str, end_date: str) -> HttpRequest:
+    """First page of one calendar month of compensations: `start_date` and `end_date` as `YYYY-MM-DD`."""
+    builder = ListRequestBuilder.compensations()
+    return builder.with_query_param("start_date", start_date).with_query_param("end_date", end_date).build()
+
+
+def recruiting_since(stream: str, gt: str) -> HttpRequest:
+    """First page of a recruiting list (`recruiting_applications` or `recruiting_candidates`): `updated_at.gt`
+    only, never `.lt` (Personio answers 400 to both)."""
+    return getattr(ListRequestBuilder, stream)().with_updated_at_gt(gt).build()
+
+
+def org_units_of_type(org_unit_type: str) -> HttpRequest:
+    """First page of one org-unit type: `type` (required by Personio) and `include_parent_chain=true`."""
+    builder = ListRequestBuilder.org_units().with_query_param("type", org_unit_type)
+    return builder.with_query_param("include_parent_chain", "true").build()
 
 
 def token_request(api_url: Optional[str] = None) -> HttpRequest:

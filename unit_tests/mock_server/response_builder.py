@@ -61,6 +61,53 @@ def attendance_period(record_id: str, updated_at: str = "2024-01-15T10:00:00Z") 
     return RecordBuilder.for_stream("attendance_periods").with_id(record_id).with_updated_at(updated_at)
 
 
+def custom_attribute(attribute_id: str, value: Any, attribute_type: str = "string", label: Optional[str] = "Label") -> Dict[str, Any]:
+    """One item of a person's `custom_attributes`; `label=None` leaves the label out, as Personio may."""
+    item: Dict[str, Any] = {"id": attribute_id, "global_id": attribute_id.replace("dynamic_", ""), "type": attribute_type, "value": value}
+    if label is not None:
+        item["label"] = label
+    return item
+
+
+def employment(record_id: str, person_id: str = "1001", updated_at: str = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    return RecordBuilder.for_stream("employments").with_id(record_id).with_field("person", {"id": person_id}).with_updated_at(updated_at)
+
+
+def breakdown(date: str, value: float = 1.0, unit: str = "DAY") -> RecordBuilder:
+    """One day of an absence; Personio's row carries neither an id nor the absence's id."""
+    return RecordBuilder.for_stream("absence_period_breakdowns").with_field("date", date).with_field(
+        "effective_duration", {"unit": unit, "value": value}
+    )
+
+
+def compensation(record_id: str) -> RecordBuilder:
+    return RecordBuilder.for_stream("compensations").with_id(record_id)
+
+
+def recruiting_application(record_id: Any, updated_at: Any = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    return RecordBuilder.for_stream("recruiting_applications").with_id(record_id).with_updated_at(updated_at)
+
+
+def recruiting_candidate(record_id: Any, updated_at: Any = "2024-01-15T10:00:00Z") -> RecordBuilder:
+    return RecordBuilder.for_stream("recruiting_candidates").with_id(record_id).with_updated_at(updated_at)
+
+
+def berlin_time(date_time: str) -> Dict[str, str]:
+    """A recruiting timestamp in the object shape Personio sometimes sends instead of a string."""
+    return {"date-time": date_time, "timezone": "Europe/Berlin"}
+
+
+def org_unit(record_id: Any, org_unit_type: Optional[str] = "department") -> RecordBuilder:
+    """`org_unit_type=None` leaves `type` out of the record."""
+    builder = RecordBuilder.for_stream("org_units").with_id(record_id)
+    return builder.with_field("type", org_unit_type) if org_unit_type else builder.without_field("type")
+
+
+def list_record(stream: str, record_id: Any) -> RecordBuilder:
+    """A record of one of the plain structure lists (legal_entities, workplaces, …), from its template."""
+    return RecordBuilder.for_stream(stream).with_id(record_id)
+
+
 class PageBuilder:
     """One page of Personio's list envelope: `{"_data": [...], "_meta": {"links": {"self": …, "next": …}}}`.
 
@@ -86,6 +133,11 @@ class PageBuilder:
     @classmethod
     def attendance_periods(cls) -> "PageBuilder":
         return cls("attendance_periods")
+
+    @classmethod
+    def for_stream(cls, stream: str) -> "PageBuilder":
+        """A page of any stream with a template under `resource/http/response/<stream>.json`."""
+        return cls(stream)
 
     def with_record(self, record: RecordBuilder) -> "PageBuilder":
         self._page["_data"].append(record.build())
