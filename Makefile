@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PyAirbyte lives in a virtualenv of its own (see integration_tests/pyairbyte-requirements.txt).
+PYAIRBYTE_VENV := .venv-pyairbyte
+PYAIRBYTE_STAMP := $(PYAIRBYTE_VENV)/.installed
+PYAIRBYTE_REQUIREMENTS := integration_tests/pyairbyte-requirements.txt
 
-.PHONY: install demo test benchmark faults clean
+.PHONY: install pyairbyte demo test benchmark faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +19,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(PYAIRBYTE_STAMP): $(PYAIRBYTE_REQUIREMENTS)
+	$(PYTHON) -m venv $(PYAIRBYTE_VENV)
+	$(PYAIRBYTE_VENV)/bin/pip install --quiet --upgrade pip
+	$(PYAIRBYTE_VENV)/bin/pip install --quiet -r $(PYAIRBYTE_REQUIREMENTS)
+	touch $(PYAIRBYTE_STAMP)
+
+pyairbyte: $(PYAIRBYTE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
-test: $(STAMP)
+test: $(STAMP) $(PYAIRBYTE_STAMP)
 	$(BIN)/python -m pytest -q
 
 benchmark: $(STAMP)
@@ -28,4 +40,4 @@ faults: $(STAMP)
 	$(BIN)/python -m tools.faults
 
 clean:
-	rm -rf $(VENV) build *.egg-info output
+	rm -rf $(VENV) $(PYAIRBYTE_VENV) build *.egg-info output
