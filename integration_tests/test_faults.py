@@ -2,18 +2,27 @@
 
 Scenarios, trials and bad configs are data in tools/fault_scenarios.py (`make faults` prints them as a
 table); every row runs its own emulator and connector process, all rows at once in a thread pool, and
-each test below waits for its row.
+each test below waits for its row. Each scenario selects the streams its fault concerns.
 
-- Throttling (429 with and without Retry-After), 5xx bursts, connection resets, cut-off transfers, a
-  server silent past the 60 s read timeout, token expiry and revocation mid-sync, an unparseable
-  updated_at (passed through, warned about once): the sync completes with every record.
+- Throttling (429 with and without Retry-After; a small bucket on the employments endpoint, under the
+  connector's default per-parent budget), 5xx bursts, connection resets, cut-off transfers, a server
+  silent past the 20 s read timeout, token expiry and revocation mid-sync, an unparseable updated_at
+  (passed through, warned about once): the sync completes with every record.
+- An employment changed without its person (Personio need not move the person's updated_at), stamped
+  now, late, and on the edges of the saved cursor and the lookback: the next incremental sync reads it.
 - An empty page with a next link, where a window's records end (Personio's documented quirk): the
   sync stops there, as the contract says a reader must, completes with every record, and never
   follows the link (its requests stay bounded).
-- A persistent outage, a revoked credential, a withdrawn scope, hostile bodies that cannot be read
-  and a next link to the page just read: the sync fails with a message that says what happened,
-  within a bounded time (a persistent fault: ceil(windows / num_workers) x 67 s of backoff), and its
-  state claims only windows it finished (nothing is "lost" from them).
+- A persistent outage (503, or a server silent past every read timeout) at the default window sizes
+  and num_workers: the first request to run out of retries stops the whole read, with "Personio is
+  unavailable: …" as a transient error and exit 1, within one request's retries (36 s; with the
+  timeouts 6 x 20 s more), under 3 minutes; its state claims only windows it finished, and the next
+  sync, the outage over, resumes from it and completes: no record is in neither.
+- A selected stream refused (a missing scope: 403; the Recruiting module: 404): that stream fails
+  with a config error naming the scope or the module, every other stream completes and is
+  checkpointed, and the sync ends failed, naming the refused streams.
+- A revoked credential, a withdrawn scope, hostile bodies that cannot be read and a next link to the
+  page just read: the sync fails with a message that says what happened, within a bounded time.
 - Other hostile pages (a next link to another host, huge pages, records without updated_at): either
   every record arrives or the sync fails clearly; never a silent loss, never the token sent abroad.
 - Interruption: a sync killed at a seeded random line and resumed from the last state it emitted
@@ -21,13 +30,15 @@ each test below waits for its row.
   (with several, from every window finished after the oldest unfinished one).
 - Bad config: `check` and `read` name the field at fault.
 
-Real-time cost: bursts cost the connector's first backoff (3 s) each; the storms 20 to 40 s; the
-persistent faults 70 to 90 s each (67 s of backoff); the silent-server row about 75 s. All rows run
-at once, six at a time: about three minutes.
+Real-time cost: bursts cost the connector's first backoff (2 s) each; the storms 20 to 40 s; the
+persistent faults about 40 s until the stop plus the resumed sync; the silent server about 160 s; the
+read timeout 30 s. All rows run at once, six at a time: about four minutes.
 """
 import pytest
 
-from tools.fault_scenarios import BAD_CONFIGS, SCENARIO_LIST, Outcome, interruption_trials, suite_for_tests, TEST_OPTIONS
+from tools.fault_scenarios import (
+    BAD_CONFIGS, OUTAGE_LIMIT_SECONDS, SCENARIO_LIST, TEST_OPTIONS, Outcome, interruption_trials, suite_for_tests,
+)
 
 TRIALS = interruption_trials(TEST_OPTIONS["trials"])
 
@@ -51,6 +62,15 @@ def test_fault_ends_as_it_must(fault_suite, row):
     """Completes with every record, or fails with a clear message, in bounded time, as the scenario says."""
     outcome = fault_suite.outcome(row)
     assert outcome.ok, explain(outcome)
+
+
+@pytest.mark.parametrize("row", [scenario.name for scenario in SCENARIO_LIST if scenario.persistent])
+def test_an_outage_stops_the_read_in_under_three_minutes_and_the_next_sync_loses_nothing(fault_suite, row):
+    """From the first failing answer to the end of the process, at the default window sizes and workers."""
+    outcome = fault_suite.outcome(row)
+    assert outcome.outage_seconds is not None, explain(outcome)
+    assert outcome.outage_seconds < OUTAGE_LIMIT_SECONDS, explain(outcome)
+    assert outcome.lost == 0, explain(outcome)
 
 
 @pytest.mark.parametrize("row", [trial.name for trial in TRIALS])

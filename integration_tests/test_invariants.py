@@ -1,10 +1,17 @@
 """The sync invariant, checked with hypothesis through the installed `source-personio`.
 
-For a generated small company and a random sequence of changes (update, create, delete) and syncs (full
-refresh or incremental; interrupted by SIGKILL after N output lines, by a fault that fails the sync, or
-not at all), a destination that keeps every record read, deduplicated by id keeping the latest
-updated_at, holds exactly the emulator's current records after every sync that completes, except
-deleted records: only a full refresh removes them.
+For a generated small company and a random sequence of changes (update, create, delete; employments
+changed without their person) and syncs (full refresh or incremental; interrupted by SIGKILL after N
+output lines, by a fault that fails the sync, or not at all), a destination that keeps every record
+read, deduplicated by id keeping the latest updated_at, holds exactly the emulator's current records
+after every sync that completes, except deleted records: only a full refresh removes them.
+
+Employments are read too. Personio need not move a person's updated_at when one of their employments
+changes, so employment changes here leave the person alone, and are stamped at random instants that
+include the edges an incremental sync starts from: exactly the saved cursor, a second (or a fraction of
+one) either side of it, exactly the lookback before it, the start date, and late writes within the
+lookback. Every employment changed after the state must be read by the next incremental sync; the
+invariant says so, since a change it missed leaves the destination stale.
 
 The destination behaves like Airbyte's: incremental syncs append and deduplicate, a completed full
 refresh replaces a stream, an interrupted one only appends; incremental syncs start from the last state
@@ -20,11 +27,17 @@ from typing import Dict, List, Optional, Tuple, Union
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tools.fault_scenarios import STREAMS, TokenLog, catalog, parse_instant, run_connector, secrets_seen
+from tools.fault_scenarios import (
+    EPOCH, STREAMS as WINDOWED_STREAMS, TokenLog, catalog, cursor_value, parse_instant, run_connector, secrets_seen,
+)
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
+# The windowed lists and employments (one request per person on every sync, one cursor for the stream).
+STREAMS = (*WINDOWED_STREAMS, "employments")
+# Employments are one request per person: a per-parent budget well above the default keeps syncs short.
+BUDGETS = {"per_parent_requests_per_second": 100}
 
 
 # -- what happens, as data ------------------------------------------------------------------------------
@@ -53,13 +66,28 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class EmploymentUpdate:
+    """Employments changed, their person untouched, stamped at `anchor` + `offset_seconds` + `offset_ms`.
+
+    Anchors: "now"; "cursor", the employments cursor of the state the next incremental sync starts from;
+    "lookback edge", that cursor minus the lookback; "start", the start date. Without a state yet, the
+    cursor anchors are "now". An instant before the record's own last change (or after now) is moved to
+    a millisecond after that change (or to now): updated_at never goes backwards."""
+    pick: int  # which employments: ids in served order, from pick modulo their number
+    count: int
+    anchor: str
+    offset_seconds: int
+    offset_ms: int
+
+
+@dataclass(frozen=True)
 class Sync:
     mode: str  # "incremental" or "full_refresh"
     kill_after_lines: Optional[int] = None  # SIGKILL the connector after this many stdout lines
     fail_after_requests: Optional[int] = None  # every data request after this many answers 400
 
 
-Change = Union[Update, Create, Delete]
+Change = Union[Update, Create, Delete, EmploymentUpdate]
 
 
 @dataclass(frozen=True)
@@ -83,11 +111,24 @@ companies = st.builds(
     persons_window_size_days=st.sampled_from([180, 365, 730]),
     num_workers=st.sampled_from([1, 6]),
 )
-streams = st.sampled_from(STREAMS)
+streams = st.sampled_from(WINDOWED_STREAMS)
+fractions = st.sampled_from([0, 1, 500, 999])
+employment_updates = st.one_of(
+    # on and around the saved cursor, and on (or just inside) the lookback's lower edge
+    st.builds(EmploymentUpdate, st.integers(0, 10_000), st.integers(1, 3), st.just("cursor"),
+              st.sampled_from([-1, 0, 1]), fractions),
+    st.builds(EmploymentUpdate, st.integers(0, 10_000), st.integers(1, 3), st.just("lookback edge"),
+              st.sampled_from([0, 1]), fractions),
+    # now, or a late write within the lookback
+    st.builds(EmploymentUpdate, st.integers(0, 10_000), st.integers(1, 3), st.just("now"),
+              st.integers(-20 * 3600, 0), fractions),
+    st.builds(EmploymentUpdate, st.integers(0, 10_000), st.integers(1, 2), st.just("start"), st.just(0), st.just(0)),
+)
 changes = st.one_of(
     st.builds(Update, streams, st.integers(0, 10_000), st.integers(1, 3), st.integers(0, 20)),
     st.builds(Create, streams, st.integers(1, 3), st.integers(0, 20)),
     st.builds(Delete, streams, st.integers(0, 10_000), st.integers(1, 2)),
+    employment_updates,
 )
 syncs = st.one_of(
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"])),
@@ -146,8 +187,18 @@ def comparable(record: dict) -> dict:
 def apply(emulator: Emulator, change: Change, destination: Destination) -> None:
     now = datetime.fromtimestamp(emulator.now(), timezone.utc)
     company = emulator.company
+    if isinstance(change, EmploymentUpdate):
+        update_employments(emulator, change, destination, now)
+        return
     if isinstance(change, Create):
-        company.create(change.stream, change.count, at=now - timedelta(hours=change.hours_ago))
+        at = now - timedelta(hours=change.hours_ago)
+        created = company.create(change.stream, change.count, at=at)
+        if change.stream == "persons":
+            # The emulator derives a new person's employments from the seed, with updated_at values of the
+            # generated past; in Personio they are new records, written when the person is.
+            for person_id in created:
+                for employment in company.employments(person_id) or []:
+                    company.update("employments", record_id=employment["id"], at=at)
         return
     ids = company.ids(change.stream)
     if not ids:
@@ -155,12 +206,34 @@ def apply(emulator: Emulator, change: Change, destination: Destination) -> None:
     chosen = {ids[(change.pick + k) % len(ids)] for k in range(change.count)}
     for record_id in sorted(chosen):
         if isinstance(change, Delete):
+            if change.stream == "persons":  # their employments go with them (the endpoint answers 404)
+                destination.deleted["employments"].update(e["id"] for e in company.employments(record_id) or [])
             company.delete(change.stream, record_id)
             destination.deleted[change.stream].add(record_id)
         else:
             last = datetime.fromtimestamp(company.updated_us(change.stream, record_id) / 1e6, timezone.utc)
             at = max(now - timedelta(hours=change.hours_ago), last + timedelta(seconds=1))
             company.update(change.stream, record_id=record_id, at=min(at, now))
+
+
+def update_employments(emulator: Emulator, change: EmploymentUpdate, destination: Destination, now: datetime) -> None:
+    company = emulator.company
+    ids = company.ids("employments")
+    if not ids:
+        return
+    state = destination.state.get("employments")
+    value = cursor_value("employments", state["stream"].get("stream_state") or {}) if state else None
+    cursor = parse_instant(value) if value else now
+    anchor = {"now": now, "cursor": cursor, "lookback edge": cursor - timedelta(hours=LOOKBACK_HOURS),
+              "start": parse_instant(START_DATE)}[change.anchor]
+    wanted = anchor + timedelta(seconds=change.offset_seconds, milliseconds=change.offset_ms)
+    for record_id in sorted({ids[(change.pick + k) % len(ids)] for k in range(change.count)}):
+        last = EPOCH + timedelta(microseconds=company.updated_us("employments", record_id))
+        at = min(max(wanted, last + timedelta(milliseconds=1)), now)
+        owner = company.get("employments", record_id)["person"]["id"]
+        person_before = company.updated_us("persons", owner)
+        company.update("employments", record_id=record_id, at=at)
+        assert company.updated_us("persons", owner) == person_before, "the emulator moved the person's updated_at"
 
 
 def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, destination: Destination):
@@ -170,8 +243,8 @@ def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, des
                                          detail="Injected: the sync is interrupted here"))
     state = list(destination.state.values()) if sync.mode == "incremental" and destination.state else None
     try:
-        run = run_connector("read", config, catalog(sync.mode), state=state, kill_after_lines=sync.kill_after_lines,
-                            deadline=300)
+        run = run_connector("read", config, catalog(sync.mode, STREAMS), state=state,
+                            kill_after_lines=sync.kill_after_lines, deadline=300)
     finally:
         if fault is not None:
             emulator.clear_faults()
@@ -185,8 +258,10 @@ def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, des
 
 
 def assert_invariant(emulator: Emulator, destination: Destination, history: List[str]) -> None:
+    start = parse_instant(START_DATE)
     for stream in STREAMS:
-        current = {record["id"]: record for record in emulator.company.records(stream)}
+        # Only what changed since the start date is read (employments reach back before it).
+        current = {record["id"]: record for record in emulator.company.records(stream) if instant(record) >= start}
         held = destination.records[stream]
         missing = sorted(set(current) - set(held))
         stale = sorted(i for i in set(current) & set(held) if comparable(held[i]) != comparable(current[i]))
@@ -216,7 +291,8 @@ def difference(held: dict, current: dict) -> str:
         ([], Sync("full_refresh")),
         ([Delete("persons", 3, 1), Update("attendance_periods", 7, 2, 20), Create("absence_periods", 2, 5)],
          Sync("incremental", kill_after_lines=60)),
-        ([Update("persons", 1, 1, 0), Delete("attendance_periods", 11, 2)], Sync("incremental", fail_after_requests=4)),
+        ([Update("persons", 1, 1, 0), Delete("attendance_periods", 11, 2), EmploymentUpdate(6, 2, "now", 0, 0)],
+         Sync("incremental", fail_after_requests=4)),
         ([Create("attendance_periods", 3, 0)], Sync("full_refresh")),
     ],
 )
@@ -228,6 +304,19 @@ def difference(held: dict, current: dict) -> str:
         ([Update("attendance_periods", 20, 2, 20), Create("persons", 1, 20)], Sync("incremental")),
     ],
 )
+@example(  # employments changed without their persons, on the edges of the saved cursor and the lookback
+    company=Company(seed=3, persons=10, absence_periods=5, attendance_periods=20, window_size_days=365,
+                    persons_window_size_days=730, num_workers=6),
+    rounds=[
+        ([], Sync("incremental")),
+        ([EmploymentUpdate(0, 1, "cursor", 0, 0), EmploymentUpdate(3, 1, "cursor", 1, 0),
+          EmploymentUpdate(5, 1, "cursor", 0, 999), EmploymentUpdate(7, 1, "lookback edge", 0, 0),
+          EmploymentUpdate(9, 1, "now", 0, 0)], Sync("incremental")),
+        ([EmploymentUpdate(2, 2, "now", -72_000, 500), Delete("persons", 4, 1), Create("persons", 1, 3)],
+         Sync("incremental", kill_after_lines=25)),
+        ([EmploymentUpdate(11, 1, "cursor", -1, 1), EmploymentUpdate(1, 1, "start", 0, 0)], Sync("incremental")),
+    ],
+)
 def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company,
                                                                    rounds: List[Tuple[List[Change], Sync]]):
     settings_ = EmulatorSettings(seed=company.seed, persons=company.persons, absence_periods=company.absence_periods,
@@ -237,7 +326,7 @@ def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company
         config = emulator.config(start_date=START_DATE, lookback_window_hours=LOOKBACK_HOURS,
                                  window_size_days=company.window_size_days,
                                  persons_window_size_days=company.persons_window_size_days,
-                                 num_workers=company.num_workers)
+                                 num_workers=company.num_workers, **BUDGETS)
         destination = Destination()
         history: List[str] = []
         for round_changes, sync in [*rounds, ([], Sync("incremental"))]:

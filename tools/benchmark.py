@@ -1,7 +1,8 @@
 """`make benchmark`: how fast, how frugal with requests and how lean source-personio is, against the emulator.
 
-    python -m tools.benchmark            # the full run (about 100,000 attendance periods; < 10 minutes)
-    python -m tools.benchmark --quick    # a tenth of the data, for CI and smoke tests (about a minute)
+    python -m tools.benchmark            # the full run (about 100,000 attendance periods; < 15 minutes)
+    python -m tools.benchmark --quick    # a tenth of the data, for CI and smoke tests (about two minutes)
+    python -m tools.benchmark --scenarios f                      # one scenario alone (any of a,b,c,d,e,f)
     python -m tools.benchmark --scenarios a,d --manifest /tmp/copy/manifest.yaml   # try a manifest copy
     python -m tools.benchmark_profile    # where the connector's CPU goes (py-spy), by category
 
@@ -15,7 +16,11 @@ Not a test: it starts the bundled Personio emulator with a seeded company on 127
      the connector's DEFAULT rate settings (with 700-day windows, see RATE_LIMITED_WINDOWS): wall time
      against the rate-limit bound, and 429 answers;
   d  an incremental sync from c's final state after 1 % of every stream's records changed;
-  e  peak memory of the same full refresh as a at 4x the data, against a's (1x).
+  e  peak memory of the same full refresh as a at 4x the data, against a's (1x);
+  f  employments of the 1,000-person company in full, at the connector's DEFAULT config, with 100 ms latency
+     under Personio-like buckets (emulator settings.PERSONIO_LIKE_RATE_LIMITS: 10/s for the employments
+     endpoint across all persons, 30/s for persons): every employment read and no request failing, wall time
+     against the employments bucket's bound (its minimum requests / 10 per second), and 429 answers.
 
 Both programs write their Airbyte messages into a pipe this process counts line by line, so they pay the same
 output cost. Peak memory and CPU time come from `getrusage(RUSAGE_CHILDREN)` in a small launcher process that
@@ -26,8 +31,10 @@ The minimum number of requests is computed from the emulator's records and the w
 (consecutive windows from start_date, or from the state minus the lookback, of window_size_days (persons:
 persons_window_size_days) minus one second, the last ending now): max(1, ceil(n / page size)) per window, where
 n counts the records the window's filters match, plus one token call per stream. The windows are checked
-against the first-page filters the emulator logged. The no-window minimum, ceil(records / page size) per
-endpoint plus one token call, is printed beside it to show what windowing costs.
+against the first-page filters the emulator logged. The unwindowed minimum, ceil(records / page size) per
+endpoint at its largest page size plus one token call per stream, is printed beside it for every scenario, to
+show what windowing costs. Employments have no windows: one list of every person, then max(1, ceil(n / 50))
+requests per person, n counting the person's employments the updated_at.gt filter matches.
 """
 import argparse
 import bisect
@@ -48,13 +55,18 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from tools.personio_emulator import Emulator, EmulatorSettings
+from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS
 from tools.reference_reader import parse_instant, window_filters, windows
 
 ROOT = Path(__file__).resolve().parent.parent
-STREAMS = ("persons", "absence_periods", "attendance_periods")
-SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances"}
-PAGE_SIZE = {"persons": 50, "absence_periods": 100, "attendance_periods": 100}
+STREAMS = ("persons", "absence_periods", "attendance_periods")  # the windowed lists, read by a to e
+EMPLOYMENTS = "employments"  # read by f
+SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances",
+         "employments": "employments"}
+PAGE_SIZE = {"persons": 50, "absence_periods": 100, "attendance_periods": 100, "employments": 50}
 SECOND_US = 1_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DEFAULT_START = "2010-01-01T00:00:00Z"  # the manifest's default start_date
 
 FULL_SIZES = {"persons": 1_000, "absence_periods": 10_000, "attendance_periods": 100_000}
 QUICK_SIZES = {"persons": 100, "absence_periods": 1_000, "attendance_periods": 10_000}
@@ -72,12 +84,17 @@ WINDOWS = {"window_size_days": 90, "persons_window_size_days": 365}  # the manif
 # nearly done and the endpoints run one after the other; with 4 windows per period stream they run side by side.
 RATE_LIMITED_WINDOWS = {"window_size_days": 700, "persons_window_size_days": 3650}
 
+# f: the buckets of the two endpoints employments reads (Personio-like, as the one live probe saw them).
+EMPLOYMENT_BUCKETS = {stream: PERSONIO_LIKE_RATE_LIMITS[stream] for stream in ("persons", EMPLOYMENTS)}
+
 TARGET_REQUESTS = 1.1
 TARGET_SPEED_A = 0.4
 TARGET_WALL_B = 0.4
 TARGET_BOUND_C = 1.2
 TARGET_429_C = 0.01
 TARGET_MEMORY_E = 1.2
+TARGET_BOUND_F = 1.2
+TARGET_429_F = 0.01
 
 # Starts a program, waits, and leaves its CPU time and peak resident size in a file.
 _LAUNCHER = """\
@@ -99,9 +116,9 @@ def connector_command(manifest: Optional[str]) -> List[str]:
         return [str(Path(sys.executable).parent / "source-personio"), "read"]
 
 
-def catalog(sync_mode: str) -> dict:
+def catalog(sync_mode: str, names: Sequence[str] = STREAMS) -> dict:
     streams = []
-    for name in STREAMS:
+    for name in names:
         entry = {
             "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"],
                        "source_defined_cursor": True, "default_cursor_field": ["updated_at"],
@@ -242,16 +259,18 @@ def window_counts(stream: str, keys: List[int], spans: List[Tuple[datetime, date
 class Minimum:
     windows: Dict[str, List[Tuple[datetime, datetime]]]
     pages: Dict[str, int]  # windowed minimum per endpoint
-    flat_pages: Dict[str, int]  # no-window minimum per endpoint
+    flat_pages: Dict[str, int]  # unwindowed minimum per endpoint (largest page size, no windows)
     matched: Dict[str, int]  # records the windows match (boundary records count twice)
+    tokens: int = len(STREAMS)  # one token call per stream read
+    token_limit: Optional[int] = None  # the token-calls target where it is not `tokens`
 
     @property
     def total(self) -> int:
-        return sum(self.pages.values()) + len(STREAMS)  # one token call per stream
+        return sum(self.pages.values()) + self.tokens
 
     @property
     def flat_total(self) -> int:
-        return sum(self.flat_pages.values()) + 1  # one token call in all
+        return sum(self.flat_pages.values()) + self.tokens
 
 
 def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[str, dict]] = None,
@@ -284,6 +303,37 @@ def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[st
     return result
 
 
+def employments_minimum(emu: Emulator, config: dict) -> Tuple[Minimum, set]:
+    """Scenario f: every person listed once without windows (the largest persons page), then one request per
+    person (and more pages only past 50 employments), filtered updated_at.gt = start - 1 s; one token call for
+    the one stream. Without windows this is also the unwindowed minimum. Returns it and the ids the filters
+    match (what a full read must deliver)."""
+    start = parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+    lower = _us(start) - SECOND_US
+    company = emu.company
+    persons = company.ids("persons")
+    wanted: set = set()
+    pages = 0
+    for person_id in persons:
+        matched = [e["id"] for e in company.employments(person_id) or []
+                   if company.updated_us(EMPLOYMENTS, e["id"]) > lower]
+        wanted.update(matched)
+        pages += max(1, math.ceil(len(matched) / PAGE_SIZE[EMPLOYMENTS]))
+    counts = {"persons": max(1, math.ceil(len(persons) / PAGE_SIZE["persons"])), EMPLOYMENTS: pages}
+    # The persons list is a stream of its own inside the connector (employments' parent), with its own token.
+    return Minimum({}, counts, dict(counts), {"persons": len(persons), EMPLOYMENTS: len(wanted)}, tokens=1,
+                   token_limit=2), wanted
+
+
+def check_employment_filters(emu: Emulator, config: dict) -> List[str]:
+    """Every person's first employments page carries updated_at.gt = start - 1 s, and only that filter."""
+    start = parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+    wanted = (start - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    firsts = [e["query"] for e in emu.stats.entries() if e["endpoint"] == EMPLOYMENTS and "cursor" not in e["query"]]
+    wrong = [q for q in firsts if q.get("updated_at.gt") != wanted or "updated_at.lt" in q]
+    return [f"{len(wrong)} of {len(firsts)} first employments pages not filtered updated_at.gt={wanted}: {wrong[:2]}"] if wrong else []
+
+
 def check_windows(emu: Emulator, expected: Minimum) -> Tuple[List[str], int]:
     """Compare the first-page filters the emulator logged with the windows the minimum assumed: the same
     window starts, and the same ends where the connector sent one (it may leave the newest windows open
@@ -292,7 +342,7 @@ def check_windows(emu: Emulator, expected: Minimum) -> Tuple[List[str], int]:
     problems = []
     open_ended = 0
     entries = emu.stats.entries()
-    for stream in STREAMS:
+    for stream in expected.windows:
         sent: Dict[str, Optional[str]] = {}
         for entry in entries:
             if entry["endpoint"] == stream and "cursor" not in entry["query"]:
@@ -324,6 +374,9 @@ class Result:
     window_problems: List[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     open_windows: int = 0  # windows sent without an upper bound
+    emulator_settings: dict = field(default_factory=dict)  # latency and buckets the run met
+    streams: Tuple[str, ...] = STREAMS
+    started: float = 0.0  # time.monotonic() at launch
 
 
 class Bench:
@@ -347,6 +400,13 @@ class Bench:
         sizes = {stream: n * factor for stream, n in self.sizes.items()}
         emu = Emulator(EmulatorSettings(seed=self.args.seed, prerender=prerender, request_log_size=200_000,
                                         **sizes, **settings))
+        record = emu.stats.record
+
+        def timed_record(entry: dict, status) -> None:  # when each answer went out, for f's timeline
+            entry["at"] = time.monotonic()
+            record(entry, status)
+
+        emu.stats.record = timed_record
         return emu.start()
 
     def write(self, name: str, content) -> str:
@@ -356,32 +416,42 @@ class Bench:
         return str(path)
 
     def connector(self, label: str, emu: Emulator, config: dict, sync_mode: str = "full_refresh",
-                  states: Optional[Dict[str, dict]] = None, keep_ids: bool = False) -> Result:
+                  states: Optional[Dict[str, dict]] = None, keep_ids: bool = False,
+                  streams: Sequence[str] = STREAMS) -> Result:
         tag = label.replace(" ", "_")
         argv = [*self.command, "--config", self.write(f"config-{tag}.json", config),
-                "--catalog", self.write(f"catalog-{tag}.json", catalog(sync_mode))]
+                "--catalog", self.write(f"catalog-{tag}.json", catalog(sync_mode, streams))]
         if states:
             argv += ["--state", self.write(f"state-{tag}.json", list(states.values()))]
-        return self._measure(label, emu, config, argv, states, keep_ids)
+        return self._measure(label, emu, config, argv, states, keep_ids, tuple(streams))
 
     def reference(self, label: str, emu: Emulator, config: dict) -> Result:
         argv = [sys.executable, "-m", "tools.reference_reader",
                 "--config", self.write(f"config-{label.replace(' ', '_')}.json", config)]
-        return self._measure(label, emu, config, argv, None, False)
+        return self._measure(label, emu, config, argv, None, False, STREAMS)
 
-    def _measure(self, label, emu, config, argv, states, keep_ids) -> Result:
+    def _measure(self, label, emu, config, argv, states, keep_ids, streams) -> Result:
         emu.stats.reset()
         now = datetime.now(timezone.utc)
-        expected = minimum(emu, config, now, states)
+        if EMPLOYMENTS in streams:
+            expected, _ = employments_minimum(emu, config)
+        else:
+            expected = minimum(emu, config, now, states)
+        settings = {"latency_seconds": emu.settings.latency_seconds, "rate_limits": dict(emu.settings.rate_limits),
+                    "retry_after_on_429": emu.settings.retry_after_on_429}
         before = resource.getrusage(resource.RUSAGE_SELF)
+        launched = time.monotonic()
         run = run_program(label, argv, self.workdir, self.timeout, keep_ids)
         after = resource.getrusage(resource.RUSAGE_SELF)
         run.harness_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         snapshot = emu.stats.snapshot()
-        run.requests = {k: v for k, v in snapshot["requests"].items() if k in (*STREAMS, "token")}
+        run.requests = {k: v for k, v in snapshot["requests"].items() if k in (*STREAMS, EMPLOYMENTS, "token")}
         run.throttled = sum(snapshot["throttled"].values())
-        problems, open_ended = check_windows(emu, expected)
-        result = Result(label.split()[0], run, expected, problems, config, open_ended)
+        if EMPLOYMENTS in streams:
+            problems, open_ended = check_employment_filters(emu, config), 0
+        else:
+            problems, open_ended = check_windows(emu, expected)
+        result = Result(label.split()[0], run, expected, problems, config, open_ended, settings, streams, launched)
         self._progress(result)
         return result
 
@@ -398,7 +468,7 @@ class Bench:
         default = {**start, **RATE_LIMITED_WINDOWS, **self.extra}
         started = time.monotonic()
         print(f"generating the company ({self.sizes}) …", file=sys.stderr, flush=True)
-        emu = self.emulator()
+        emu = self.emulator(prerender=any(name in scenarios for name in "abcd"))
         twin = None
         try:
             if "a" in scenarios:
@@ -446,6 +516,8 @@ class Bench:
                 if missing:
                     d.run.errors.append(f"{missing} changed records not read")
                 self.results.append(d)
+            if "f" in scenarios:
+                self.run_f(emu)
         finally:
             emu.stop()
             if twin is not None:
@@ -459,6 +531,39 @@ class Bench:
             finally:
                 big.stop()
         self.total_seconds = time.monotonic() - started
+
+
+    def run_f(self, emu: Emulator) -> None:
+        """Employments in full at the connector's default config (start_date too: every employment since 2010)
+        under the Personio-like buckets of the persons and employments endpoints, with 100 ms latency."""
+        config = {k: v for k, v in emu.config(**self.extra).items() if k != "start_date" or "start_date" in self.extra}
+        emu.settings.latency_seconds = LATENCY
+        emu.settings.rate_limits = dict(EMPLOYMENT_BUCKETS)
+        emu.settings.retry_after_on_429 = False
+        try:
+            f = self.connector("f connector", emu, config, sync_mode="full_refresh", keep_ids=True, streams=(EMPLOYMENTS,))
+        finally:
+            emu.settings.rate_limits = {}
+            emu.settings.latency_seconds = 0.0
+        _, wanted = employments_minimum(emu, config)
+        entries = emu.stats.entries()
+        times = [e["at"] for e in entries if e["endpoint"] == EMPLOYMENTS and "at" in e]
+        persons = [e["at"] for e in entries if e["endpoint"] == "persons" and "at" in e]
+        first = min((e["at"] for e in entries if "at" in e), default=None)
+        if times and first is not None:
+            span = times[-1] - times[0]
+            self.notes.append(f"f's timeline: first request {first - f.started:.1f} s after launch; persons list "
+                              f"{persons[0] - f.started:.1f} to {persons[-1] - f.started:.1f} s; employments "
+                              f"{times[0] - f.started:.1f} to {times[-1] - f.started:.1f} s, {len(times)} answers at "
+                              f"{(len(times) - 1) / span if span else 0:.1f}/s; exit at {f.run.wall:.1f} s.")
+        read = f.run.ids.get(EMPLOYMENTS, set())
+        missing = len(wanted - read)
+        self.notes.append(f"f: {len(read & wanted)} of the {len(wanted)} employments read ({missing} missing), "
+                          f"{len(read - wanted)} not expected; {f.run.requests.get(EMPLOYMENTS, 0)} employments "
+                          f"requests for {len(emu.company.ids('persons'))} persons.")
+        if missing:
+            f.run.errors.append(f"{missing} employments not read")
+        self.results.append(f)
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -477,21 +582,22 @@ def verdict(ok: bool) -> str:
 def report(bench: Bench) -> Tuple[str, bool]:
     results = bench.results
     lines = []
-    head = (f"{'scenario':<14}{'program':<11}{'records persons/absences/attendances':>37}"
-            f"{'requests token/persons/abs/att':>32}{'429':>5}{'min req':>9}{'no-win':>8}"
+    head = (f"{'scenario':<15}{'program':<11}{'records persons/abs/att/empl':>30}"
+            f"{'requests token/persons/abs/att/empl':>37}{'429':>5}{'min req':>9}{'no-win':>8}"
             f"{'wall s':>8}{'rec/s':>8}{'CPU µs/rec':>11}{'peak MB':>9}")
     lines.append(head)
     lines.append("-" * len(head))
-    names = {"a": "a full", "b": "b latency", "c": "c rate-limit", "d": "d incremental", "e": "e memory 4x"}
+    names = {"a": "a full", "b": "b latency", "c": "c rate-limit", "d": "d incremental", "e": "e memory 4x",
+             "f": "f employments"}
     for result in results:
         run = result.run
-        recs = "/".join(str(run.records.get(s, 0)) for s in STREAMS)
-        reqs = "/".join(str(run.requests.get(k, 0)) for k in ("token", *STREAMS))
+        recs = "/".join(str(run.records.get(s, 0)) for s in (*STREAMS, EMPLOYMENTS))
+        reqs = "/".join(str(run.requests.get(k, 0)) for k in ("token", *STREAMS, EMPLOYMENTS))
         minimum_ = result.minimum
         rate = run.total_records / run.wall if run.wall else 0
         cpu_us = run.cpu / run.total_records * 1e6 if run.total_records else 0
         program = run.label.split()[1]
-        lines.append(f"{names.get(result.scenario, result.scenario):<14}{program:<11}{recs:>37}{reqs:>32}"
+        lines.append(f"{names.get(result.scenario, result.scenario):<15}{program:<11}{recs:>30}{reqs:>37}"
                      f"{run.throttled:>5}{minimum_.total if minimum_ else '':>9}"
                      f"{minimum_.flat_total if minimum_ else '':>8}{run.wall:>8.1f}{rate:>8.0f}{cpu_us:>11.0f}"
                      f"{run.peak_mb:>9.0f}")
@@ -504,8 +610,9 @@ def report(bench: Bench) -> Tuple[str, bool]:
         targets.append((run.label, "requests / windowed minimum", f"{run.total_requests}/{minimum_.total} = "
                         f"{ratio:.3f}x", f"<= {TARGET_REQUESTS}x", ratio <= TARGET_REQUESTS))
         tokens = run.requests.get("token", 0)
-        targets.append((run.label, "token calls", str(tokens), f"<= {len(STREAMS)} (one per stream)",
-                        tokens <= len(STREAMS)))
+        limit = minimum_.token_limit or minimum_.tokens
+        what = "(one per stream)" if limit == minimum_.tokens else "(one per stream and parent list)"
+        targets.append((run.label, "token calls", str(tokens), f"<= {limit} {what}", tokens <= limit))
 
     for result in results:
         if result.run.label.split()[1] == "connector":
@@ -531,6 +638,20 @@ def report(bench: Bench) -> Tuple[str, bool]:
         share = c.run.throttled / max(1, c.run.total_requests)
         targets.append(("c connector", "429 answers", f"{c.run.throttled}/{c.run.total_requests} = {share:.2%}",
                         f"<= {TARGET_429_C:.0%}", share <= TARGET_429_C))
+    f = _by(results, "f connector")
+    if f:
+        rate = EMPLOYMENT_BUCKETS[EMPLOYMENTS][0]
+        bound = f.minimum.pages[EMPLOYMENTS] / rate
+        ratio = f.run.wall / bound
+        targets.append(("f connector", "wall vs employments bucket bound", f"{f.run.wall:.1f}/{bound:.1f} s = "
+                        f"{ratio:.2f}x", f"<= {TARGET_BOUND_F}x", ratio <= TARGET_BOUND_F))
+        share = f.run.throttled / max(1, f.run.total_requests)
+        targets.append(("f connector", "429 answers", f"{f.run.throttled}/{f.run.total_requests} = {share:.2%}",
+                        f"<= {TARGET_429_F:.0%}", share <= TARGET_429_F))
+        wanted = f.minimum.matched[EMPLOYMENTS]
+        read = f.run.records.get(EMPLOYMENTS, 0)
+        targets.append(("f connector", "employments read, none failing", f"{read}/{wanted}, exit {f.run.exit_code}, "
+                        f"{len(f.run.errors)} errors", "all, exit 0, 0 errors", f.run.ok and read >= wanted))
     e = _by(results, f"e connector {MEMORY_FACTOR}x")
     if e and a:
         ratio = e.run.peak_mb / a.run.peak_mb
@@ -554,12 +675,14 @@ def report(bench: Bench) -> Tuple[str, bool]:
     lines.append(f"- command: {' '.join(bench.command)}; company seed {bench.args.seed}, "
                  f"{'/'.join(str(bench.sizes[s]) for s in STREAMS)} persons/absences/attendances at 1x"
                  f"{' (--quick)' if bench.args.quick else ''}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}.")
-    configs = {}
     for result in results:
         shown = {k: v for k, v in result.config.items() if k not in ("client_id", "client_secret", "api_url")}
-        configs.setdefault(json.dumps(shown, sort_keys=True), []).append(result.run.label)
-    for shown, labels in configs.items():
-        lines.append(f"- config of {', '.join(labels)}: {shown}")
+        met = result.emulator_settings
+        buckets = ", ".join(f"{s} {r:g}/s burst {b}" for s, (r, b) in sorted((met.get("rate_limits") or {}).items()))
+        lines.append(f"- {result.run.label}: streams {', '.join(result.streams)}; config {json.dumps(shown, sort_keys=True)}"
+                     f" (every other key at the manifest's default); emulator latency "
+                     f"{1000 * met.get('latency_seconds', 0):.0f} ms, buckets {buckets or 'none'}"
+                     f"{', Retry-After on 429' if met.get('retry_after_on_429') else ''}.")
     lines.append(f"- a, b and e raise num_workers and the per-second request ceilings through the config (as a user "
                  f"can); c and d use the manifest's defaults (9/s periods, 25/s persons, 6 workers) against the "
                  f"emulator's buckets of {BUCKETS['absence_periods'][0]:.0f}/s per period endpoint and "
@@ -576,7 +699,7 @@ def report(bench: Bench) -> Tuple[str, bool]:
         lines.append("- c's rate-limit bound = max over endpoints of windowed-minimum pages / bucket rate: "
                      + ", ".join(f"{SHORT[s]} {c.minimum.pages[s]}/{BUCKETS[s][0]:.0f}" for s in STREAMS) + ".")
     for result in (a, c, _by(results, "d connector")):
-        if result is not None and result.minimum:
+        if result is not None and result.minimum and result.minimum.windows:
             m = result.minimum
             lines.append(f"- windows in {result.scenario}: " + ", ".join(f"{SHORT[s]} {len(m.windows[s])}" for s in STREAMS)
                          + "; records they match (a record on a boundary of two inclusive windows counts twice): "
@@ -593,8 +716,20 @@ def report(bench: Bench) -> Tuple[str, bool]:
                      f"{ref_a.run.wall:.1f} s wall ({ref_a.run.total_requests / ref_a.run.harness_cpu:.0f} pages per "
                      f"CPU second against the reader's {ref_a.run.total_requests / ref_a.run.wall:.0f} pages/s); the "
                      f"reader itself used {ref_a.run.cpu:.1f} CPU s.")
-    lines.append("- min req = windowed minimum incl. one token call per stream; no-win = ceil(records/page size) per "
-                 "endpoint plus one token call. CPU and peak MB come from the program's own rusage.")
+    lines.append("- min req = windowed minimum incl. one token call per stream; no-win = the unwindowed minimum, "
+                 "ceil(records / largest page size) per endpoint plus one token call per stream. CPU and peak MB come "
+                 "from the program's own rusage.")
+    for result in results:
+        m = result.minimum
+        if m is not None and result.run.label.split()[1] == "connector":
+            cost = (m.total / m.flat_total - 1) if m.flat_total else 0
+            lines.append(f"- {result.run.label}: windowed minimum {m.total} vs unwindowed {m.flat_total} "
+                         f"({', '.join(f'{SHORT[s]} {m.pages[s]}/{m.flat_pages[s]}' for s in m.pages)}, tokens {m.tokens}): "
+                         f"windows cost {cost:+.1%}.")
+    if f:
+        lines.append(f"- f's bound = employments minimum requests / the bucket's {EMPLOYMENT_BUCKETS[EMPLOYMENTS][0]:.0f}/s "
+                     f"= {f.minimum.pages[EMPLOYMENTS]}/{EMPLOYMENT_BUCKETS[EMPLOYMENTS][0]:.0f}; the connector's default "
+                     f"per-parent budget is 9/s, so 1/0.9 = 1.11x of it is the budget's own share.")
     lines.extend(f"- {note}" for note in bench.notes)
     if bench.args.quick:
         lines.append("- --quick is a smoke run: the connector's ~3 s start-up weighs on a's and c's ratios, so their "
@@ -606,7 +741,8 @@ def report(bench: Bench) -> Tuple[str, bool]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the data (smoke run, e.g. for CI)")
-    parser.add_argument("--scenarios", default="abcde", help="any of a,b,c,d,e (d needs c's state; c is run for it)")
+    parser.add_argument("--scenarios", default="abcdef",
+                        help="any of a,b,c,d,e,f (d needs c's state; c is run for it), e.g. --scenarios f")
     parser.add_argument("--serial", action="store_true", help="run b's reference alone instead of beside c")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--manifest", help="run `source-declarative-manifest` on this manifest instead of the "

@@ -6,9 +6,9 @@ Runs the installed `source-personio` against the emulator under every fault of t
 one row each: fault, outcome, records lost, records duplicated, whether a secret was seen, time. Problems
 follow the table; the exit status is 1 if there are any.
 
-Everything runs in real time: persistent faults exhaust the connector's backoff (67 s per request, and
-per round of windows), the silent server holds an answer past the 60 s read timeout, so expect three to
-four minutes. --sleep-scale N compresses the persistent faults' backoff sleeps N times inside the
+Everything runs in real time: a persistent fault costs one request's backoff (36 s) before the read stops,
+the silent server six 20 s read timeouts on top, and the two outages then resume in a second sync, so expect
+three to four minutes. --sleep-scale N compresses the persistent faults' backoff sleeps N times inside the
 connector process and estimates their real time instead.
 """
 import argparse

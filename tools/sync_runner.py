@@ -1,12 +1,13 @@
 """Run the installed `source-personio` command the way Airbyte does, and collect what it prints.
 
-    from tools.sync_runner import SourceRunner, configured_catalog
+    from tools.sync_runner import SourceRunner, configured_catalog, cursor_value
     runner = SourceRunner()
     runner.check(config).connection_status          # {"status": "SUCCEEDED"}
-    catalog = configured_catalog(runner.discover(config).catalog)
+    catalog = configured_catalog(runner.discover(config).catalog)   # every stream; incremental where it can be
     first = runner.read(config, catalog)
     second = runner.read(config, catalog, state=first.final_state)
     second.records["persons"], second.states["persons"], second.error_messages, second.seconds
+    second.stream_errors["compensations"], cursor_value(second.states["employments"])
 
 Each call starts one subprocess (`source-personio <command> --config … [--catalog …] [--state …]`) with the
 config, catalog and state written to a private temporary directory that is removed afterwards, and parses
@@ -77,6 +78,16 @@ class RunResult:
     @property
     def error_messages(self) -> List[str]:
         return [error.get("message") or "" for error in self.errors]
+
+    @property
+    def stream_errors(self) -> Dict[str, List[str]]:
+        """The messages of the ERROR traces that name a stream, per stream."""
+        found: Dict[str, List[str]] = {}
+        for error in self.errors:
+            stream = (error.get("stream_descriptor") or {}).get("name")
+            if stream:
+                found.setdefault(stream, []).append(error.get("message") or "")
+        return found
 
     @property
     def succeeded(self) -> bool:
@@ -265,21 +276,29 @@ class _Collector:
 
 
 def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental",
-                       streams: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    """A configured catalog from a discovered one: every stream (or `streams`) in `sync_mode`, with the
-    source-defined cursor and primary key, appending with dedup (incremental) or overwriting (full refresh)."""
+                       streams: Optional[Sequence[str]] = None, strict: bool = False) -> Dict[str, Any]:
+    """A configured catalog from a discovered one, as Airbyte builds it: every stream (or `streams`) in
+    `sync_mode` with the source-defined cursor and primary key, appending with dedup (incremental) or
+    overwriting (full refresh).
+
+    A stream that does not support `sync_mode` (the structure lists are full refresh only) is configured in
+    full refresh instead, unless `strict`, which raises ValueError for it.
+    """
     configured = []
     for stream in catalog["streams"]:
         if streams is not None and stream["name"] not in streams:
             continue
-        if sync_mode not in stream.get("supported_sync_modes", []):
-            raise ValueError(f"stream {stream['name']} does not support {sync_mode}")
+        mode = sync_mode
+        if mode not in stream.get("supported_sync_modes", []):
+            if strict or "full_refresh" not in stream.get("supported_sync_modes", []):
+                raise ValueError(f"stream {stream['name']} does not support {sync_mode}")
+            mode = "full_refresh"
         entry = {
             "stream": stream,
-            "sync_mode": sync_mode,
-            "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
+            "sync_mode": mode,
+            "destination_sync_mode": "append_dedup" if mode == "incremental" else "overwrite",
         }
-        if sync_mode == "incremental":
+        if mode == "incremental":
             entry["cursor_field"] = stream.get("default_cursor_field") or []
         if stream.get("source_defined_primary_key"):
             entry["primary_key"] = stream["source_defined_primary_key"]
@@ -288,6 +307,25 @@ def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental
         missing = set(streams) - {entry["stream"]["name"] for entry in configured}
         raise ValueError(f"not in the catalog: {', '.join(sorted(missing))}")
     return {"streams": configured}
+
+
+def cursor_value(stream_state: Any) -> Optional[str]:
+    """The cursor value a stream's state holds, whatever its shape: `{"updated_at": …}` (windowed and recruiting
+    lists), `{"month": …}` (compensations), `{"use_global_cursor": true, "state": {<cursor>: …}, …}` (per-parent
+    streams); None for a stream read whole (`{"__ab_no_cursor_state_message": true}`) or no state."""
+    if not isinstance(stream_state, Mapping):
+        return None
+    if isinstance(stream_state.get("state"), Mapping):
+        stream_state = stream_state["state"]
+    values = [value for name, value in stream_state.items()
+              if not name.startswith("__ab_") and name not in ("use_global_cursor", "lookback_window", "parent_state",
+                                                               "states")]
+    return values[0] if len(values) == 1 and isinstance(values[0], str) else None
+
+
+def sync_modes(catalog: Mapping[str, Any]) -> Dict[str, str]:
+    """Each configured stream's sync mode, by name."""
+    return {entry["stream"]["name"]: entry["sync_mode"] for entry in catalog["streams"]}
 
 
 _SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey")
