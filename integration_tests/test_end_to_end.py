@@ -18,7 +18,9 @@ every stream last tens of seconds.
   absence, a compensation, an application and an employment (its person untouched), it reads each of them,
   asks breakdowns only for the absences it read, and compensations only from the saved month minus one.
 - optional streams: a read of every stream without the recruiting module and the compensations scope fails
-  those streams, with messages naming the module or scope, and syncs every other stream.
+  those streams, with messages naming the module or scope, and syncs every other stream. (Known, xfail: the
+  refused compensations stream is still asked once per month since the start date.)
+- make demo: on a small company it syncs every stream, every reference resolves, every query is answered.
 - deletions: Personio lists none, so only a full refresh drops deleted records.
 - whitelisting: a credential that sees no person attribute still syncs persons.
 - hygiene: state in UTC `Z` (compensations: a month), never decreasing; no output line carries the client
@@ -589,7 +591,8 @@ def expected_project_hours(company, today: date) -> List[tuple]:
     for period in company.records("attendance_periods"):
         project = (period.get("project") or {}).get("id")
         end = (period.get("end") or {}).get("date_time")
-        if period["type"] != "WORK" or end is None or project not in projects or period.get("status") == "REJECTED":
+        status = period.get("status") or (period.get("approval") or {}).get("status")
+        if period["type"] != "WORK" or end is None or project not in projects or status == "REJECTED":
             continue
         if last_month <= date.fromisoformat(period["attribution_date"]) < this_month:
             start = datetime.fromisoformat(period["start"]["date_time"])
@@ -996,11 +999,21 @@ def test_read_fails_only_the_unreadable_streams_naming_the_module_or_scope(restr
             assert cursor_value(result.states.get(stream)), f"no state for {stream}"
 
 
-def test_read_asks_each_unreadable_endpoint_only_until_it_refuses(restricted_read):
+def test_read_is_refused_only_by_the_unreadable_endpoints(restricted_read):
     refused = Counter(entry["endpoint"] for entry in restricted_read.requests if entry["status"] != 200)
 
     assert set(refused) == set(UNREADABLE)
     assert {entry["status"] for entry in restricted_read.requests if entry["status"] != 200} == {403, 404}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "connector: a stream refused with 403 (missing scope) goes on asking for every one of its partitions; "
+    "compensations asks each month since the start date (203 refused requests from 2010, about 22 s at the "
+    "default 9 requests/s, during which the other streams wait for workers)"))
+def test_a_refused_stream_is_not_asked_again_for_each_month(restricted_read):
+    refused = Counter(entry["endpoint"] for entry in restricted_read.requests if entry["status"] != 200)
+
+    assert refused["compensations"] == 1, f"compensations was refused {refused['compensations']} times"
 
 
 # -- whitelisting ----------------------------------------------------------------------------------
