@@ -2,6 +2,7 @@
 page envelope (with its faults) every list endpoint shares."""
 import itertools
 import json
+from typing import Callable, Optional, Tuple
 
 from .auth import authorize
 from .endpoints import ATTENDANCE_PERIODS, PERSONS, BadRequest, Endpoint, next_cursor, read_query
@@ -14,45 +15,74 @@ _nonces = itertools.count(1)
 
 
 def list_endpoint(emu, endpoint: Endpoint, request) -> Reply:
-    settings = emu.settings
+    return throttled(emu, endpoint.stream, request, lambda grant: _answer(emu, endpoint, request, grant))
+
+
+def throttled(emu, stream: str, request, answer: Callable[[object], Reply]) -> Reply:
+    """A bad token is 401 and a throttled one 429 before anything else; the x-ratelimit-* headers ride on every
+    answer."""
     grant = authorize(emu, request)
     if isinstance(grant, Reply):
         return grant
-    verdict = emu.limiter.check(endpoint.stream, settings, grant.client_id)
+    verdict = emu.limiter.check(stream, emu.settings, grant.client_id)
     if not verdict.allowed:
         return problem(429, "Too Many Requests", "Rate limit exceeded", verdict.headers)
-    reply = _answer(emu, endpoint, request, grant)
-    reply.headers.extend(verdict.headers)  # the x-ratelimit-* headers ride on every answer
+    reply = answer(grant)
+    reply.headers.extend(verdict.headers)
     return reply
+
+
+def refusal(settings, grant, stream: str, scope: str, path: str, scope_status: int = 403) -> Optional[Reply]:
+    """403 for a missing scope (scopes can be withdrawn from the credential while its tokens live), then 404 for a
+    module the tenant has not licensed (412 for legal entities); None when the request may go on."""
+    if scope not in grant.scopes or scope not in settings.granted_scopes:
+        return problem(scope_status, "Insufficient access scope", f"This endpoint requires the scope {scope}")
+    if settings.unlicensed_modules and stream in settings.unlicensed_modules:
+        if stream == "legal_entities":
+            return problem(412, "No access to legal entities feature",
+                           "The legal entities feature is not enabled for this company")
+        return problem(404, "Not Found", f"No resource at {path}")
+    return None
+
+
+def injected_fault(settings, stream: str) -> Tuple[Optional[str], Optional[Reply]]:
+    """The fault to play on this request (its kind) and, for faults that replace the answer, the reply."""
+    fault = pick(settings.faults, stream)
+    if fault is None:
+        return None, None
+    return fault.kind, early_reply(fault.kind, fault.detail)
+
+
+def refused_cursor_filters(emu, query) -> Optional[Reply]:
+    """Filters sent next to a cursor are counted, and refused unless the settings allow them."""
+    if not query.filters_with_cursor:
+        return None
+    emu.stats.count_filters_with_cursor()
+    if emu.settings.allow_filters_with_cursor:
+        return None
+    names = ", ".join(query.filters_with_cursor)
+    return problem(400, "Invalid request content",
+                   f"Filters may not be sent together with a cursor (got {names}); the cursor carries them")
 
 
 def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
     settings = emu.settings
-    # scopes can be withdrawn from the credential while its tokens live
-    if endpoint.scope not in grant.scopes or endpoint.scope not in settings.granted_scopes:
-        status = settings.persons_missing_scope_status if endpoint is PERSONS else 403
-        return problem(status, "Insufficient access scope", f"This endpoint requires the scope {endpoint.scope}")
-    if settings.unlicensed_modules and endpoint.stream in settings.unlicensed_modules:
-        return problem(404, "Not Found", f"No resource at {request.path}")
-
-    fault = pick(settings.faults, endpoint.stream)
-    kind = fault.kind if fault else None
-    if fault is not None:
-        replaced = early_reply(kind, fault.detail)
-        if replaced is not None:
-            return replaced
+    scope_status = settings.persons_missing_scope_status if endpoint is PERSONS else 403
+    refused = refusal(settings, grant, endpoint.stream, endpoint.scope, request.path, scope_status)
+    if refused is not None:
+        return refused
+    kind, replaced = injected_fault(settings, endpoint.stream)
+    if replaced is not None:
+        return replaced
 
     default_sort = settings.attendance_default_sort if endpoint is ATTENDANCE_PERIODS else None
     try:
         query = read_query(endpoint, request.query, settings.naive_filter_timezone, default_sort)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
-    if query.filters_with_cursor:
-        emu.stats.count_filters_with_cursor()
-        if not settings.allow_filters_with_cursor:
-            names = ", ".join(query.filters_with_cursor)
-            return problem(400, "Invalid request content",
-                           f"Filters may not be sent together with a cursor (got {names}); the cursor carries them")
+    refused = refused_cursor_filters(emu, query)
+    if refused is not None:
+        return refused
 
     whitelist = None
     if endpoint is PERSONS and settings.whitelisted_person_attributes is not None:
