@@ -85,8 +85,8 @@ def run(args: Optional[List[str]] = None) -> None:
     source = SourcePersonio(config=config, catalog=catalog, state=state, config_path=config_path)
     try:
         launch(source, args)
-    except PersonioUnavailable as outage:
-        _print_error(str(outage), str(outage), FailureType.transient_error)
+    except PersonioUnavailable:
+        # The outage's trace is out already (source.read yields it before raising).
         sys.stdout.flush()
         sys.stderr.flush()
         # Requests still in flight would each spend their retries before the interpreter could exit; what they

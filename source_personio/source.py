@@ -157,13 +157,19 @@ class SourcePersonio(YamlDeclarativeSource):
                 error.internal_message = error.internal_message or error.message
                 error.message = reworded
                 error.failure_type = FailureType.config_error
+            cause = outage_cause(error.message or "") if stream else None
+            if cause:
+                # The first error a user reads says what happened, in Personio's terms; the CDK's words stay in
+                # the internal message.
+                error.internal_message = error.internal_message or error.message
+                error.message = UNAVAILABLE.format(stream=stream, cause=cause)
+                error.failure_type = FailureType.transient_error
+                yield message
+                raise PersonioUnavailable(error.message)
             if (stream, error.message) in said:
                 continue
             said.add((stream, error.message))
             yield message
-            cause = outage_cause(error.message or "") if stream else None
-            if cause:
-                raise PersonioUnavailable(UNAVAILABLE.format(stream=stream, cause=cause))
 
 
 def _first_scope(node: Any) -> Optional[str]:
