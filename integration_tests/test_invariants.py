@@ -13,6 +13,13 @@ one) either side of it, exactly the lookback before it, the start date, and late
 lookback. Every employment changed after the state must be read by the next incremental sync; the
 invariant says so, since a change it missed leaves the destination stale.
 
+The streams derived from those are read and checked too: absence period breakdowns (the rows held for
+each current absence, keyed by absence and date, equal what the emulator serves for it, so an absence
+update must bring its breakdowns again), compensations (keyed by id and month; in every month the sync
+read, the ids and amounts equal the emulator's for that month; changed among the steps in the current
+or the previous month, which an incremental sync re-reads) and the two recruiting lists (deduplicated by
+id keeping the latest updated_at, like the windowed lists; updated among the steps, late writes too).
+
 The destination behaves like Airbyte's: incremental syncs append and deduplicate, a completed full
 refresh replaces a stream, an interrupted one only appends; incremental syncs start from the last state
 each stream emitted in an earlier incremental sync, interrupted or not.
@@ -34,10 +41,15 @@ from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
-# The windowed lists and employments (one request per person on every sync, one cursor for the stream).
-STREAMS = (*WINDOWED_STREAMS, "employments")
-# Employments are one request per person: a per-parent budget well above the default keeps syncs short.
-BUDGETS = {"per_parent_requests_per_second": 100}
+RECRUITING = ("recruiting_applications", "recruiting_candidates")
+# The streams keyed by id with an updated_at: the windowed lists, employments (one request per person on
+# every sync, one cursor for the stream) and the recruiting lists (open-ended, newest first).
+BY_ID = (*WINDOWED_STREAMS, "employments", *RECRUITING)
+# Breakdowns (one request per absence) and compensations (one request per month) have composite keys.
+STREAMS = (*BY_ID, "absence_period_breakdowns", "compensations")
+# Employments and breakdowns are one request per parent, compensations one per month since the start date:
+# budgets well above the defaults keep syncs short.
+BUDGETS = {"per_parent_requests_per_second": 100, "other_requests_per_second": 100}
 
 
 # -- what happens, as data ------------------------------------------------------------------------------
@@ -83,13 +95,20 @@ class EmploymentUpdate:
 
 
 @dataclass(frozen=True)
+class CompensationUpdate:
+    """One compensation's amount changed (100 more) in the emulator's "current" month or the "previous" one."""
+    pick: int  # which compensation: ids of that month, sorted, from pick modulo their number
+    month: str
+
+
+@dataclass(frozen=True)
 class Sync:
     mode: str  # "incremental" or "full_refresh"
     kill_after_lines: Optional[int] = None  # SIGKILL the connector after this many stdout lines
     fail_after_requests: Optional[int] = None  # every data request after this many answers 400
 
 
-Change = Union[Update, Create, Delete, EmploymentUpdate]
+Change = Union[Update, Create, Delete, EmploymentUpdate, CompensationUpdate]
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,9 @@ changes = st.one_of(
     st.builds(Create, streams, st.integers(1, 3), st.integers(0, 20)),
     st.builds(Delete, streams, st.integers(0, 10_000), st.integers(1, 2)),
     employment_updates,
+    # an absence update is among the Updates above (its breakdowns follow); recruiting records are only updated
+    st.builds(Update, st.sampled_from(RECRUITING), st.integers(0, 10_000), st.integers(1, 3), st.integers(0, 20)),
+    st.builds(CompensationUpdate, st.integers(0, 10_000), st.sampled_from(["current", "previous"])),
 )
 syncs = st.one_of(
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"])),
@@ -148,39 +170,74 @@ class Destination:
     """Records per stream and id, the incremental state, and what was deleted since the last full refresh."""
 
     def __init__(self):
-        self.records: Dict[str, Dict[str, dict]] = {stream: {} for stream in STREAMS}
+        # stream -> primary key (the id; (absence_period_id, date) and (id, month) for the composite ones)
+        self.records: Dict[str, Dict[object, dict]] = {stream: {} for stream in STREAMS}
+        # deleted keys; breakdowns: the ids of deleted absences
         self.deleted: Dict[str, set] = {stream: set() for stream in STREAMS}
         self.state: Dict[str, dict] = {}
+        self.months_read: set = set()  # the compensation months the last sync read
 
     def load(self, sync: Sync, run) -> None:
-        read: Dict[str, Dict[str, dict]] = {stream: {} for stream in STREAMS}
+        read: Dict[str, Dict[object, dict]] = {stream: {} for stream in STREAMS}
         for stream, record in run.records:
-            keep_latest(read[stream], record)
+            keep_latest(stream, read[stream], record)
+        self.months_read = {record["month"] for record in read["compensations"].values()}
         for stream in STREAMS:
             if sync.mode == "full_refresh" and run.completed:
                 self.records[stream] = read[stream]
                 self.deleted[stream].clear()
             else:
                 for record in read[stream].values():
-                    keep_latest(self.records[stream], record)
+                    keep_latest(stream, self.records[stream], record)
         if sync.mode == "incremental":
             self.state.update(run.stream_states)
 
 
-def keep_latest(records: Dict[str, dict], record: dict) -> None:
-    held = records.get(record["id"])
-    if held is None or instant(record) >= instant(held):
-        records[record["id"]] = record
+def key_of(stream: str, record: dict):
+    if stream == "absence_period_breakdowns":
+        return record["absence_period_id"], record["date"]
+    if stream == "compensations":
+        return record["id"], record["month"]
+    return record["id"]
+
+
+def keep_latest(stream: str, records: Dict[object, dict], record: dict) -> None:
+    """Airbyte's dedup: the record with the latest cursor wins, the later one on a tie (compensations: the
+    cursor is the month, part of the key, so always the later one)."""
+    key = key_of(stream, record)
+    held = records.get(key)
+    if held is None or stream == "compensations" or version(stream, record) >= version(stream, held):
+        records[key] = record
+
+
+def version(stream: str, record: dict) -> datetime:
+    if stream == "absence_period_breakdowns":
+        return moment(record["absence_period_updated_at"])
+    return instant(record)
+
+
+def moment(value) -> datetime:
+    """A timestamp as an instant: text, or recruiting's {"date-time": …, "timezone": …} object."""
+    return parse_instant(value["date-time"] if isinstance(value, dict) else value)
 
 
 def instant(record: dict) -> datetime:
-    return parse_instant(record["updated_at"])
+    return moment(record["updated_at"])
 
 
-def comparable(record: dict) -> dict:
+def comparable(record: dict, stream: Optional[str] = None) -> dict:
     """A record with its updated_at as an instant (the connector writes it in UTC, the API may not) and
-    without top-level nulls: the CDK's message serializer leaves those out (a missing field reads as null)."""
-    return {**{k: v for k, v in record.items() if v is not None}, "updated_at": instant(record)}
+    without top-level nulls: the CDK's message serializer leaves those out (a missing field reads as null).
+    Recruiting: without the `*_original` fields the connector adds (the API's timestamp objects, kept as
+    sent), and created_at and updated_at as instants to the second, as the connector writes them."""
+    kept = {k: v for k, v in record.items() if v is not None}
+    if stream in RECRUITING:
+        kept = {k: v for k, v in kept.items() if not k.endswith("_original")}
+        for name in ("created_at", "updated_at"):
+            if name in kept:
+                kept[name] = moment(kept[name]).replace(microsecond=0)
+        return kept
+    return {**kept, "updated_at": instant(record)}
 
 
 # -- applying changes ---------------------------------------------------------------------------------
@@ -191,6 +248,13 @@ def apply(emulator: Emulator, change: Change, destination: Destination) -> None:
     company = emulator.company
     if isinstance(change, EmploymentUpdate):
         update_employments(emulator, change, destination, now)
+        return
+    if isinstance(change, CompensationUpdate):
+        months = company.compensation_months()
+        month = months[-1] if change.month == "current" else months[-2]
+        ids = sorted({record["id"] for record in company.compensations(month=month)})
+        if ids:
+            company.update("compensations", record_id=ids[change.pick % len(ids)], month=month)
         return
     if isinstance(change, Create):
         at = now - timedelta(hours=change.hours_ago)
@@ -210,6 +274,12 @@ def apply(emulator: Emulator, change: Change, destination: Destination) -> None:
         if isinstance(change, Delete):
             if change.stream == "persons":  # their employments go with them (the endpoint answers 404)
                 destination.deleted["employments"].update(e["id"] for e in company.employments(record_id) or [])
+                # and so do their compensations, from every month
+                destination.deleted["compensations"].update(
+                    (c["id"], month) for month in company.compensation_months()
+                    for c in company.compensations(month=month) if c["person"]["id"] == record_id)
+            if change.stream == "absence_periods":  # its breakdowns go with it
+                destination.deleted["absence_period_breakdowns"].add(record_id)
             company.delete(change.stream, record_id)
             destination.deleted[change.stream].add(record_id)
         else:
@@ -268,22 +338,66 @@ def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, des
 
 def assert_invariant(emulator: Emulator, destination: Destination, history: List[str]) -> None:
     start = parse_instant(START_DATE)
-    for stream in STREAMS:
+    company = emulator.company
+    for stream in BY_ID:
         # Only what changed since the start date is read (employments reach back before it).
-        current = {record["id"]: record for record in emulator.company.records(stream) if instant(record) >= start}
+        current = {record["id"]: record for record in company.records(stream) if instant(record) >= start}
         held = destination.records[stream]
         missing = sorted(set(current) - set(held))
-        stale = sorted(i for i in set(current) & set(held) if comparable(held[i]) != comparable(current[i]))
+        stale = sorted(i for i in set(current) & set(held)
+                       if comparable(held[i], stream) != comparable(current[i], stream))
         extra = sorted(set(held) - set(current) - destination.deleted[stream])
         assert not (missing or stale or extra), (
             f"{stream} after {' → '.join(history)}: {len(missing)} missing {missing[:3]}, "
-            f"{len(stale)} stale {[difference(held[i], current[i]) for i in stale[:3]]}, "
+            f"{len(stale)} stale {[difference(held[i], current[i], stream) for i in stale[:3]]}, "
             f"{len(extra)} that were never deleted {extra[:3]}"
+        )
+    # Breakdowns: for each current absence, the rows held (without the fields the connector adds) are the
+    # rows the emulator serves, each read with the absence's current updated_at.
+    stream, held = "absence_period_breakdowns", destination.records["absence_period_breakdowns"]
+    absences = {record["id"]: instant(record) for record in company.records("absence_periods") if instant(record) >= start}
+    for absence_id, updated_at in absences.items():
+        expected = {row["date"]: comparable_row(row) for row in company.breakdowns(absence_id) or []}
+        rows = {date: row for (parent, date), row in held.items() if parent == absence_id}
+        got = {date: comparable_row(row) for date, row in rows.items()}
+        behind = sorted(date for date, row in rows.items() if moment(row["absence_period_updated_at"]) != updated_at)
+        assert got == expected and not behind, (
+            f"{stream} of absence {absence_id} after {' → '.join(history)}: missing {sorted(set(expected) - set(got))[:3]},"
+            f" extra {sorted(set(got) - set(expected))[:3]}, differing"
+            f" {[(d, got[d], expected[d]) for d in sorted(set(got) & set(expected)) if got[d] != expected[d]][:2]},"
+            f" read with an older absence_period_updated_at than {updated_at}: {behind[:3]}"
+        )
+    extra = sorted({parent for parent, _ in held} - set(absences) - destination.deleted[stream])
+    assert not extra, f"{stream} after {' → '.join(history)}: rows of absences never deleted {extra[:3]}"
+    # Compensations: in every month the sync read, the ids and amounts held are the emulator's for that month;
+    # in a month not read again, those still served have the amounts served (only the current and previous
+    # month change here; persons created or deleted move the older months' ids, which no sync re-reads).
+    stream, held = "compensations", destination.records["compensations"]
+    for month in sorted({month for _, month in held} | destination.months_read):
+        current = {(record["id"], month): comparable_row(record) for record in company.compensations(month=month)}
+        got = {key: comparable_row(record) for key, record in held.items() if key[1] == month}
+        if month in destination.months_read:
+            missing = sorted(set(current) - set(got))
+            extra = sorted(set(got) - set(current) - destination.deleted[stream])
+        else:
+            missing = extra = []
+        stale = sorted(key for key in set(current) & set(got) if got[key] != current[key])
+        assert not (missing or stale or extra), (
+            f"{stream} {month} after {' → '.join(history)}: {len(missing)} missing {missing[:3]}, {len(stale)} stale"
+            f" {[(key, got[key].get('amount'), current[key].get('amount')) for key in stale[:3]]},"
+            f" {len(extra)} that were never deleted {extra[:3]}"
         )
 
 
-def difference(held: dict, current: dict) -> str:
-    fields = sorted(k for k in set(held) | set(current) if comparable(held).get(k) != comparable(current).get(k))
+def comparable_row(record: dict) -> dict:
+    """A breakdown or compensation as the API serves it: without the fields the connector adds and nulls."""
+    added = ("absence_period_id", "absence_period_updated_at", "month")
+    return {k: v for k, v in record.items() if v is not None and k not in added}
+
+
+def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
+    a, b = comparable(held, stream), comparable(current, stream)
+    fields = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
     return f"{held['id']}: " + ", ".join(f"{k} read {held.get(k)!r}, now {current.get(k)!r}" for k in fields)
 
 
@@ -324,6 +438,18 @@ def difference(held: dict, current: dict) -> str:
         ([EmploymentUpdate(2, 2, "now", -72_000, 500), Delete("persons", 4, 1), Create("persons", 1, 3)],
          Sync("incremental", kill_after_lines=25)),
         ([EmploymentUpdate(11, 1, "cursor", -1, 1)], Sync("incremental")),
+    ],
+)
+@example(  # the derived streams: an absence update (its breakdowns), compensations changed in the current and the
+    # previous month, recruiting updates (one a late write), then deletions and an interrupted sync
+    company=Company(seed=4, persons=8, absence_periods=15, attendance_periods=20, window_size_days=365,
+                    persons_window_size_days=730, num_workers=6),
+    rounds=[
+        ([], Sync("incremental")),
+        ([Update("absence_periods", 2, 2, 0), CompensationUpdate(1, "current"), CompensationUpdate(4, "previous"),
+          Update("recruiting_applications", 3, 2, 0), Update("recruiting_candidates", 5, 1, 20)], Sync("incremental")),
+        ([Delete("persons", 1, 1), Delete("absence_periods", 0, 1), CompensationUpdate(2, "previous"),
+          Update("absence_periods", 6, 1, 20)], Sync("incremental", kill_after_lines=40)),
     ],
 )
 def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company,

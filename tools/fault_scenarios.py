@@ -52,6 +52,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.personio_emulator.settings import ALL_SCOPES
+from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
 from tools.sync_runner import SourceRunner, configured_catalog
 
 # The windowed lists: what a scenario reads unless it names its streams.
@@ -870,6 +871,39 @@ RECRUITING_STREAMS = ("recruiting_applications", "recruiting_candidates", "recru
 # saved when the stream ends), so the row shows the next sync re-reading what the stopped one had not saved.
 OUTAGE_STREAMS = ("persons", "absence_periods", "attendance_periods", "employments", "absence_period_breakdowns")
 
+# Every stream of the manifest: one per emulator endpoint, and the custom attributes read from persons'
+# pages. The row that selects them all checks this against `discover`, so a stream added later shows there.
+EVERY_STREAM = (*ENDPOINTS, "person_custom_attributes")
+# A small company for the row on every stream: its 24 months of compensations and its per-parent lists
+# (a request per person, per absence) stay a few hundred requests.
+SMALL_COMPANY = {"persons": 10, "absence_periods": 30, "attendance_periods": 60}
+
+
+def _transient_faults_everywhere(context: Context) -> List[str]:
+    """Every stream of the discovered catalog was selected and read to COMPLETE, with as many distinct
+    records as the emulator holds (the loss accounting covers every stream through snapshot()), and every
+    endpoint answered both a 503 and a reset: the faults hit every endpoint, not just the first ones."""
+    run, stats, problems = context.run, context.emulator.stats, []
+    discovered = {stream["name"] for stream in discovered_catalog()["streams"]}
+    if discovered != set(context.scenario.streams):
+        problems.append(f"the row's streams differ from discover: missing {sorted(discovered - set(context.scenario.streams))},"
+                        f" unknown {sorted(set(context.scenario.streams) - discovered)}")
+    emitted = count_emitted([run])
+    for stream in context.scenario.streams:
+        if run.statuses.get(stream) != "COMPLETE":
+            problems.append(f"{stream} ended {run.statuses.get(stream)}, not COMPLETE")
+        read = {key for (name, key) in emitted if name == stream}
+        if not context.snap[stream]:
+            problems.append(f"{stream}: the emulator holds no records, so its loss accounting proves nothing")
+        elif read != set(context.snap[stream]):
+            problems.append(f"{stream}: read {len(read)} distinct records, the emulator holds {len(context.snap[stream])}")
+    for endpoint in ENDPOINTS:
+        codes = stats.status_codes.get(endpoint, {})
+        if not codes.get(503) or not codes.get("reset"):
+            problems.append(f"{endpoint} answered {dict(codes)}: not both a 503 and a reset")
+    return problems
+
+
 RATE_LIMITS = {"persons": (2.0, 2), "absence_periods": (2.0, 2), "attendance_periods": (2.0, 2)}
 
 SCENARIO_LIST = [
@@ -894,6 +928,13 @@ SCENARIO_LIST = [
     Scenario("connection resets", "2 connections reset without an answer (persons)",
              COMPLETES, faults=({"kind": "reset", "stream": "persons", "after": 1, "count": 2},),
              check=_status_seen("reset")),
+    # Every stream selected, and on every endpoint its first request answers 503 and the retry finds the
+    # connection reset: each stream retries twice (2 s + 3 s of backoff) and every stream completes whole.
+    Scenario("transient faults on every stream", "on each of the 19 endpoints (20 streams): a 503, then a reset",
+             COMPLETES, faults=tuple(fault for endpoint in ENDPOINTS for fault in (
+                 {"kind": "status_503", "stream": endpoint, "count": 1}, {"kind": "reset", "stream": endpoint, "count": 1})),
+             settings=SMALL_COMPANY, config=FAST_BUDGETS, streams=EVERY_STREAM, bound_seconds=60,
+             check=_transient_faults_everywhere),
     Scenario("cut-off transfer", "Content-Length promises more bytes than are sent",
              COMPLETES, faults=({"kind": "short_body", "stream": "absence_periods", "after": 2},)),
     # Held past the 20 s read timeout, then answered (too late): the request is retried and the sync
