@@ -197,8 +197,10 @@ def updated_at(emulator: Emulator, stream: str, record_id: str) -> datetime:
 
 
 def first_window_request(run: Run, stream: str) -> Dict[str, str]:
-    """The query of the stream's first request that opened a window (not a next page)."""
-    windows = [entry["query"] for entry in run.first_pages(stream)]
+    """The query of the stream's first request that opened a window (not a next page). The persons endpoint is
+    also listed whole, without a window filter, as the parent of employments: that request opens no window."""
+    windows = [entry["query"] for entry in run.first_pages(stream)
+               if any(name.startswith("updated_at") for name in entry["query"])]
     assert windows, f"no {stream} request in the emulator's log"
     return windows[0]
 
