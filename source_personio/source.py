@@ -1,5 +1,5 @@
 import logging
-from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -82,12 +82,12 @@ class SourcePersonio(YamlDeclarativeSource):
             if available:
                 continue
             reason = str(reason)
-            if "rejected by the OAuth provider" in reason:
+            # persons answers 401 rather than 403 for a credential without its scope.
+            reworded = personio_wording(reason, stream_name, STREAM_SCOPES)
+            if reworded == BAD_CREDENTIALS:
                 # Wrong credentials fail every stream alike; one message says it all.
                 return AirbyteConnectionStatus(status=Status.FAILED, message=f"{BAD_CREDENTIALS} ({reason})")
-            # persons answers 401 rather than 403 for a credential without its scope.
-            reason = personio_wording(reason, stream_name, STREAM_SCOPES) or reason
-            failures.append(reason)
+            failures.append(reworded or reason)
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
         self._log_optional_streams(logger)
@@ -152,18 +152,15 @@ class SourcePersonio(YamlDeclarativeSource):
                 yield message
                 continue
             stream = error.stream_descriptor.name if error.stream_descriptor else None
+            # The first error a user reads says what happened, in Personio's terms; the CDK's words stay in the
+            # internal message.
             reworded = personio_wording(error.message or "", stream, scopes)
-            if reworded:
+            cause = outage_cause(error.message or "") if stream and not reworded else None
+            if reworded or cause:
                 error.internal_message = error.internal_message or error.message
-                error.message = reworded
-                error.failure_type = FailureType.config_error
-            cause = outage_cause(error.message or "") if stream else None
+                error.message = reworded or UNAVAILABLE.format(stream=stream, cause=cause)
+                error.failure_type = FailureType.config_error if reworded else FailureType.transient_error
             if cause:
-                # The first error a user reads says what happened, in Personio's terms; the CDK's words stay in
-                # the internal message.
-                error.internal_message = error.internal_message or error.message
-                error.message = UNAVAILABLE.format(stream=stream, cause=cause)
-                error.failure_type = FailureType.transient_error
                 yield message
                 raise PersonioUnavailable(error.message)
             if (stream, error.message) in said:
@@ -174,7 +171,7 @@ class SourcePersonio(YamlDeclarativeSource):
 
 def _first_scope(node: Any) -> Optional[str]:
     """The `scope` parameter of a stream block, wherever in it the manifest sets it."""
-    if isinstance(node, MutableMapping) or isinstance(node, Mapping):
+    if isinstance(node, Mapping):
         parameters = node.get("$parameters") or {}
         if parameters.get("scope"):
             return parameters["scope"]

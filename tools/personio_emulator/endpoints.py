@@ -118,19 +118,11 @@ def read_query(endpoint: Endpoint, params: Dict[str, List[str]], naive_zone: str
     if unknown:
         raise BadRequest(f"Unknown query parameter(s): {', '.join(unknown)}")
 
-    limit = None
-    if limit_values is not None:
-        if len(limit_values) != 1 or not _DIGITS.match(limit_values[0]) or not 1 <= int(limit_values[0]) <= endpoint.max_limit:
-            raise BadRequest(f"limit must be an integer between 1 and {endpoint.max_limit}")
-        limit = int(limit_values[0])
+    limit = read_limit(limit_values, endpoint.max_limit)
 
     with_cursor: List[str] = []
     if cursor_values is not None:
-        if len(cursor_values) != 1:
-            raise BadRequest("Only one cursor may be given")
-        state = cursor.decode(cursor_values[0])
-        if state is None or state.get("e") != endpoint.stream:
-            raise BadRequest("Invalid cursor")
+        state = read_cursor(cursor_values, endpoint.stream)
         with_cursor = sorted(params) + (["sort"] if sort_values is not None else [])
         filters, sort, after = state.get("f", {}), state.get("s"), state.get("a")
         if limit is None:
@@ -156,6 +148,25 @@ def read_query(endpoint: Endpoint, params: Dict[str, List[str]], naive_zone: str
     order = _order(endpoint, sort) if sort else None
     token = (sort, naive_zone, tuple(sorted((k, tuple(v)) for k, v in filters.items())))
     return ListQuery(limit, lower, upper, match, sort, order, token, after, filters, with_cursor)
+
+
+def read_limit(values: Optional[List[str]], max_limit: int) -> Optional[int]:
+    """The `limit` parameter, if given: one integer from 1 to the endpoint's largest page."""
+    if values is None:
+        return None
+    if len(values) != 1 or not _DIGITS.match(values[0]) or not 1 <= int(values[0]) <= max_limit:
+        raise BadRequest(f"limit must be an integer between 1 and {max_limit}")
+    return int(values[0])
+
+
+def read_cursor(values: List[str], stream: str, parent: Optional[str] = None) -> dict:
+    """The state inside a `cursor` parameter, which must have been issued for this stream (and parent)."""
+    if len(values) != 1:
+        raise BadRequest("Only one cursor may be given")
+    state = cursor.decode(values[0])
+    if state is None or state.get("e") != stream or state.get("p") != parent:
+        raise BadRequest("Invalid cursor")
+    return state
 
 
 def next_cursor(endpoint: Endpoint, query: ListQuery, after, nonce: int = 0) -> str:

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import cursor, times
 from .compensations import add_month
-from .endpoints import BadRequest
+from .endpoints import BadRequest, read_cursor, read_limit
 from .settings import (ABSENCES_SCOPE, COMPENSATIONS_SCOPE, COST_CENTERS_SCOPE, JOBS_SCOPE, LEGAL_ENTITIES_SCOPE,
                        ORG_UNITS_SCOPE, PERSONS_SCOPE, RECRUITING_SCOPE, SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
 
@@ -92,7 +92,6 @@ class MoreQuery:
     filters_with_cursor: List[str]
 
 
-_DIGITS = re.compile(r"\d+\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
 
@@ -106,20 +105,11 @@ def read(endpoint: MoreEndpoint, params: Dict[str, List[str]], parent: Optional[
     unknown = sorted(name for name in params if name not in endpoint.params)
     if unknown:
         raise BadRequest(f"Unknown query parameter(s): {', '.join(unknown)}")
-    limit = None
-    if limit_values is not None:
-        text = limit_values[0]
-        if len(limit_values) != 1 or not _DIGITS.match(text) or not 1 <= int(text) <= endpoint.max_limit:
-            raise BadRequest(f"limit must be an integer between 1 and {endpoint.max_limit}")
-        limit = int(text)
+    limit = read_limit(limit_values, endpoint.max_limit)
     with_cursor: List[str] = []
     after = None
     if cursor_values is not None:
-        if len(cursor_values) != 1:
-            raise BadRequest("Only one cursor may be given")
-        state = cursor.decode(cursor_values[0])
-        if state is None or state.get("e") != endpoint.stream or state.get("p") != parent:
-            raise BadRequest("Invalid cursor")
+        state = read_cursor(cursor_values, endpoint.stream, parent)
         with_cursor = sorted(params)
         filters, after = state.get("f", {}), state.get("a")
         if limit is None:
