@@ -27,7 +27,8 @@ each test below waits for its row. Each scenario selects the streams its fault c
   every record arrives or the sync fails clearly; never a silent loss, never the token sent abroad.
 - Interruption: a sync killed at a seeded random line and resumed from the last state it emitted
   loses nothing; with one worker records come twice only from the lookback and the window in flight
-  (with several, from every window finished after the oldest unfinished one).
+  (with several, from every window finished after the oldest unfinished one). A few trials run at the
+  default window sizes and worker count.
 - Bad config: `check` and `read` name the field at fault.
 
 Real-time cost: bursts cost the connector's first backoff (2 s) each; the storms 20 to 40 s; the

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 # (category, marker frames): the first category with a marker in a sample's stack gets the sample
 CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
@@ -77,16 +77,17 @@ def summarise(raw_path: str, rate: float, records: int) -> str:
 
 
 def profile(args) -> Tuple[str, int]:
-    from tools.benchmark import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, WINDOWS, catalog, connector_command
+    from tools.benchmark import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, STREAMS
+    from tools.benchmark_run import catalog, connector_command
     from tools.personio_emulator import Emulator, EmulatorSettings
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     workdir = Path(tempfile.mkdtemp(prefix="personio-profile-"))
     raw = args.out or str(workdir / "profile.txt")
     with Emulator(EmulatorSettings(seed=1, prerender=True, **sizes)) as emu:
-        config = emu.config(start_date="2020-01-01T00:00:00Z", **WINDOWS, **FAST_CONFIG)
+        config = {k: v for k, v in emu.config(**FAST_CONFIG).items() if k != "start_date"}  # as scenario a
         (workdir / "config.json").write_text(json.dumps(config))
-        (workdir / "catalog.json").write_text(json.dumps(catalog("full_refresh")))
+        (workdir / "catalog.json").write_text(json.dumps(catalog("full_refresh", STREAMS)))
         py_spy = str(Path(sys.executable).parent / "py-spy")
         argv = [py_spy, "record", "--gil", "-f", "raw", "-r", str(args.rate), "-o", raw, "--",
                 *connector_command(args.manifest), "--config", str(workdir / "config.json"),

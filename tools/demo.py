@@ -36,7 +36,7 @@ ENV_START_DATE = "PERSONIO_START_DATE"
 ENV_API_URL = "PERSONIO_API_URL"
 # The emulator's history starts in 2014: from 2010 every record is read, so every reference can resolve.
 EMULATOR_START_DATE = "2010-01-01T00:00:00Z"
-# The emulator does not throttle; at Personio's default budgets (9 requests/s per endpoint) the per-absence
+# The emulator does not throttle; at the connector's default budgets (10 requests/s per endpoint) the per-absence
 # breakdowns alone would take minutes.
 EMULATOR_BUDGETS = {
     "persons_requests_per_second": 1000,

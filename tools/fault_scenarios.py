@@ -53,6 +53,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.personio_emulator.settings import ALL_SCOPES
 from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
+from tools.reference_reader import DEFAULT_WINDOW_DAYS
 from tools.sync_runner import SourceRunner, configured_catalog
 
 # The windowed lists: what a scenario reads unless it names its streams.
@@ -65,9 +66,11 @@ CONNECTOR = Path(sys.executable).parent / "source-personio"
 COMPANY = {"seed": 7, "persons": 50, "absence_periods": 300, "attendance_periods": 900}
 WINDOWS = {"start_date": "2021-01-01T00:00:00Z", "window_size_days": 180, "persons_window_size_days": 365,
            "lookback_window_hours": 24}
-# The manifest's own window sizes (and num_workers 6, its default, is left out of configs).
-DEFAULT_WINDOWS = {"window_size_days": 90, "persons_window_size_days": 365}
-# Where rate limiting is not under test: the per-parent and other budgets (9/s by default) would make a
+# The manifest's own window sizes (365 days, persons 3650): a None removes the field WINDOWS sets, and
+# num_workers, left out of configs, is the manifest's default (10) too.
+DEFAULT_WINDOWS = {"window_size_days": None, "persons_window_size_days": None}
+DEFAULT_NUM_WORKERS = 10
+# Where rate limiting is not under test: the per-parent and other budgets (10/s by default) would make a
 # 50-person company's employments, breakdowns and 70 months of compensations cost half a minute a sync.
 FAST_BUDGETS = {"per_parent_requests_per_second": 100, "other_requests_per_second": 100}
 # The connector's retry budget for one request (manifest: max_retries 5, exponential factor 0.5): waits
@@ -478,10 +481,17 @@ class ForeignHost:
 # -- windows -------------------------------------------------------------------------------------------
 
 
+def config_over_windows(emulator: Emulator, changes: Mapping[str, Any]) -> Dict[str, Any]:
+    """A config for `emulator`: WINDOWS with `changes` over it, a change to None removing the field."""
+    config = emulator.config(**{**WINDOWS, **changes})
+    return {name: value for name, value in config.items() if value is not None}
+
+
 def window_steps(config: Mapping[str, Any]) -> Dict[str, timedelta]:
     """The window length of each windowed stream (custom attributes and breakdowns follow their parents')."""
-    periods = timedelta(days=int(config.get("window_size_days", 90)))
-    own = {"persons": timedelta(days=int(config.get("persons_window_size_days", 365))),
+    days = lambda name, stream: int(config.get(name) or DEFAULT_WINDOW_DAYS[stream])  # the manifest's `or` default
+    periods = timedelta(days=days("window_size_days", "attendance_periods"))
+    own = {"persons": timedelta(days=days("persons_window_size_days", "persons")),
            "absence_periods": periods, "attendance_periods": periods}
     return {stream: own[parent] for stream, parent in WINDOWED.items()}
 
@@ -583,7 +593,7 @@ class Scenario:
     expect: str  # COMPLETES, FAILS or EITHER
     faults: Tuple[Mapping[str, Any], ...] = ()  # Fault(**each), made fresh for every run
     settings: Mapping[str, Any] = field(default_factory=dict)  # emulator settings
-    config: Mapping[str, Any] = field(default_factory=dict)  # connector config, over WINDOWS
+    config: Mapping[str, Any] = field(default_factory=dict)  # connector config, over WINDOWS (None removes a field)
     streams: Tuple[str, ...] = STREAMS  # the streams selected (incremental where they can be)
     trigger: Optional[Tuple[int, Callable[[Emulator], None]]] = None  # (after N data requests, action)
     message: Optional[str] = None  # regex the first error message must match when it fails
@@ -918,7 +928,7 @@ SCENARIO_LIST = [
     Scenario("5xx burst on every endpoint", "503 twice, on the 3rd and 4th data request",
              COMPLETES, faults=({"kind": "status_503", "after": 2, "count": 2},)),
     # A per-parent endpoint is one bucket for all parents (contract §7): a small one on employments, under
-    # the connector's default per-parent budget (9/s), so it is throttled all along.
+    # the connector's default per-parent budget (10/s), so it is throttled all along.
     Scenario("429 storm on employments", "a 2 req/s bucket on /v2/persons/{id}/employments; 429 without Retry-After",
              COMPLETES, settings={"rate_limits": {"employments": (2.0, 2)}, "retry_after_on_429": False},
              streams=("persons", "employments"), bound_seconds=240, check=_throttled_on("employments")),
@@ -945,16 +955,18 @@ SCENARIO_LIST = [
              check=_waited_for_the_read_timeout),
     Scenario("token endpoint 503", "the token endpoint answers 503 twice",
              COMPLETES, faults=({"kind": "status_503", "stream": "token", "count": 2},)),
-    # At the default window sizes and num_workers: the first request to run out of retries stops the whole
-    # read (one retry budget, 36 s, after the first 503), and the next sync, the outage over, resumes from the
-    # state and completes: every record is in one of the two. After 120 requests the windowed lists are done
-    # and employments are half read (its cursor is saved only when it ends, so the next sync reads it again).
+    # At the default window sizes and num_workers: the first request to run out of
+    # retries stops the whole read (one retry budget, 36 s, after the first 503), and the next sync, the outage
+    # over, resumes from the state and completes: every record is in one of the two. After 120 requests the
+    # windowed lists are done, employments nearly and the breakdowns in part (a per-parent stream's cursor is
+    # saved only when it ends, so the next sync reads it again).
     Scenario("persistent outage", "every data request after the 120th answers 503, for good (5 streams)",
              FAILS, faults=({"kind": "status_503", "after": 120, "count": None},), streams=OUTAGE_STREAMS,
              config=DEFAULT_WINDOWS, message=r"Personio is unavailable.*server errors \(HTTP 5xx\)", failure_type="transient_error",
              persistent=True, resume=True, bound_seconds=outage_bound_seconds() + 60,
              check=_stopped_at_the_outage("server errors (HTTP 5xx)")),
     # The slowest outage: every attempt waits out the read timeout, six attempts of 20 s and 36 s of waits.
+    # It stops the streams inside their windows in flight; the next sync reads those again.
     # The first error says Personio is unavailable (a transient error); the CDK's "Read timed out" stays in its
     # internal message.
     Scenario("persistent outage, silent server", f"every data request after the 12th is held {READ_TIMEOUT_SECONDS + 5} s,"
@@ -1070,7 +1082,7 @@ def run_scenario(scenario: Scenario, sleep_scale: float = 1) -> Outcome:
     emulator.start()
     try:
         tokens = TokenLog(emulator)
-        config = emulator.config(**{**WINDOWS, **scenario.config})
+        config = config_over_windows(emulator, scenario.config)
         snap = snapshot(emulator, scenario.streams, parse_instant(config["start_date"]))
         faults = [emulator.add_fault(Fault(**spec)) for spec in scenario.faults]
         trigger = AfterRequests(emulator, *scenario.trigger) if scenario.trigger else None
@@ -1211,7 +1223,8 @@ TRIAL_COMPANY = {"seed": 11, "persons": 30, "absence_periods": 150, "attendance_
 class Trial:
     number: int
     kill_after_lines: int
-    num_workers: int
+    num_workers: Optional[int]  # None: the manifest's default
+    windowed: bool = True  # WINDOWS' window sizes; False: none set, the manifest's defaults
 
     @property
     def name(self) -> str:
@@ -1220,10 +1233,12 @@ class Trial:
 
 def interruption_trials(count: int = 20, seed: int = 20_241_125) -> List[Trial]:
     """`count` kill points, seeded: after 1 to (records in the company) stdout lines, so every kill lands
-    before the end. Odd trials run one worker, even ones the connector's default of six."""
+    before the end, read in WINDOWS' windows; then count // 5 more at the default window sizes. Odd trials
+    run one worker, even ones the connector's default worker count."""
     rng = random.Random(seed)
     total = sum(TRIAL_COMPANY[s] for s in STREAMS)
-    return [Trial(n, rng.randint(1, total), 1 if n % 2 else 6) for n in range(1, count + 1)]
+    return [Trial(n, rng.randint(1, total), 1 if n % 2 else None, windowed=n <= count)
+            for n in range(1, count + count // 5 + 1)]
 
 
 def run_trial(trial: Trial) -> Outcome:
@@ -1237,15 +1252,17 @@ def run_trial(trial: Trial) -> Outcome:
     that window, with N workers up to N of them (the documented bound). Counted from the actual windows
     after the cursor's, skipping those without records (a finished empty window leaves the state where
     it was, and has nothing to read twice)."""
-    workers = trial.num_workers
+    workers = trial.num_workers or DEFAULT_NUM_WORKERS
     in_flight = "1 window" if workers == 1 else f"{workers} windows"
+    sizes = "" if trial.windowed else ", default window sizes"
     outcome = Outcome(trial.name, "interruption",
-                      f"SIGKILL after {trial.kill_after_lines} lines ({workers} worker(s)), then resume",
+                      f"SIGKILL after {trial.kill_after_lines} lines ({workers} worker(s){sizes}), then resume",
                       f"resumes: 0 lost, duplicates within {in_flight} in flight + lookback")
     with Emulator(EmulatorSettings(**TRIAL_COMPANY)) as emulator:
         tokens = TokenLog(emulator)
         snap = snapshot(emulator)
-        config = emulator.config(**{**WINDOWS, "num_workers": workers})
+        config = config_over_windows(emulator, {"num_workers": trial.num_workers,
+                                                **({} if trial.windowed else DEFAULT_WINDOWS)})
         killed = run_connector("read", config, catalog(), kill_after_lines=trial.kill_after_lines, deadline=300)
         resumed = run_connector("read", config, catalog(), state=list(killed.stream_states.values()), deadline=300)
         outcome.secrets = secrets_seen(killed.output + resumed.output, emulator.client_secret, tokens.tokens)

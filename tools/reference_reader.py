@@ -30,6 +30,8 @@ STREAMS = {
     "attendance_periods": ("/v2/attendance-periods", 100),
 }
 ORDER = ("persons", "absence_periods", "attendance_periods")
+# The manifest's window lengths when the config names none.
+DEFAULT_WINDOW_DAYS = {"persons": 3650, "absence_periods": 365, "attendance_periods": 365}
 SECOND = timedelta(seconds=1)
 _HOST = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
 
@@ -126,8 +128,8 @@ class Reader:
     def read(self, stream: str, now: datetime) -> int:
         start = parse_instant(self.config.get("start_date") or "2010-01-01T00:00:00Z").astimezone(timezone.utc)
         start = start.replace(microsecond=0)
-        days = int(self.config.get("persons_window_size_days", 365) if stream == "persons"
-                   else self.config.get("window_size_days", 90))
+        key = "persons_window_size_days" if stream == "persons" else "window_size_days"
+        days = int(self.config.get(key) or DEFAULT_WINDOW_DAYS[stream])
         count = 0
         write = self.out.write
         dumps = json.dumps

@@ -87,12 +87,13 @@ class Company:
         self.settings = settings if settings is not None else EmulatorSettings(
             seed=seed, persons=persons, absence_periods=absence_periods, attendance_periods=attendance_periods,
             data_end=end)
+        start = self.settings.data_start
         self.seed = seed
         self.clock = clock  # seconds since the epoch; the emulator swaps in its adjustable clock
         self.base_url = ""
         self.version = 0  # bumped by every mutation; keys the sorted-view cache
         self._lock = threading.RLock()
-        self._gen = Generator(seed, end)
+        self._gen = Generator(seed, end, start)
         self._mutation_rng = random.Random(f"mutations-{seed}")  # mutations repeat for a seed too
         self._edits = 0
         self._rows = {s: {} for s in STREAMS}
@@ -269,7 +270,7 @@ class Company:
                 if match is None or match(record):
                     view.append(order(record) + (key,))  # the index key last: unique, holds the id
             view.sort()
-            if len(self._sorted_views) > 8:
+            if len(self._sorted_views) > 64:  # a view per window and order: a year of windows in flight fits
                 self._sorted_views.clear()
             self._sorted_views[cache_key] = view
         start = 0 if after is None else bisect.bisect_right(view, tuple(after))

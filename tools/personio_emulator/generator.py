@@ -85,9 +85,9 @@ def _uuid_text(h: str) -> str:
 
 
 class Generator:
-    def __init__(self, seed: int, end: Optional[datetime] = None):
+    def __init__(self, seed: int, end: Optional[datetime] = None, start: Optional[datetime] = None):
         self.seed = seed
-        self.start_us = times.micros_of_date(DATA_START.date())
+        self.start_us = times.micros_of_date((start or DATA_START).date())
         end = end or default_end()
         self.end_us = times.micros(end.replace(tzinfo=timezone.utc))
         catalog = random.Random(f"catalog-{seed}")

@@ -45,6 +45,7 @@ class EmulatorSettings:
     absence_periods: int = 200
     attendance_periods: int = 1000
     data_end: Optional[datetime] = None  # updated_at values stop here (naive = UTC); default yesterday 00:00 UTC
+    data_start: Optional[datetime] = None  # updated_at values start here (naive = UTC); default 2021-01-01
     prerender: bool = False  # build every record's JSON at start: the first sync then costs no rendering
     # the structure behind the section 7 endpoints, built on first use; None = scaled with persons
     departments: Optional[int] = None  # persons / 25, at least 2
@@ -129,6 +130,8 @@ def check(settings: EmulatorSettings) -> None:
     unknown = set(settings.unlicensed_modules) - set(STREAMS)
     if unknown:
         raise ValueError(f"unlicensed_modules: unknown streams {', '.join(sorted(unknown))}")
+    if settings.data_start is not None and settings.data_start >= (settings.data_end or datetime.now()):
+        raise ValueError("data_start must be before data_end (default: yesterday)")
     if settings.compensation_months < 1:
         raise ValueError("compensation_months must be at least 1")
     for name in STRUCTURE_SIZES:
@@ -157,7 +160,7 @@ def apply_patch(settings: EmulatorSettings, patch: dict) -> None:
             value = {stream: (float(pair[0]), int(pair[1])) for stream, pair in value.items()}
         elif name == "faults":
             value = [Fault.from_dict(f) for f in value]
-        elif name == "data_end" and value is not None:
+        elif name in ("data_end", "data_start") and value is not None:
             value = datetime.fromisoformat(value)
         converted[name] = value
     candidate = dataclasses.replace(settings, **converted)  # validates before anything changes

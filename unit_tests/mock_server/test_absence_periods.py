@@ -114,20 +114,20 @@ class TestAbsencePeriodsStream(TestCase):
 
     @freeze_time("2024-06-01T00:00:00Z")
     @HttpMocker()
-    def test_windows_default_to_90_days(self, http_mocker: HttpMocker) -> None:
-        # Given windows [01-01 00:00:00, 03-30 23:59:59] and [03-31 00:00:00, now]
+    def test_windows_default_to_365_days(self, http_mocker: HttpMocker) -> None:
+        # Given start 2023-01-01: windows [2023-01-01 00:00:00, 2023-12-31 23:59:59] and [2024-01-01 00:00:00, now]
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-03-31T00:00:00"),
-            PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-02-01T00:00:00Z")).build(),
+            absence_periods_window(gte="2023-01-01T00:00:00", lte="2024-01-01T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-1", "2023-01-01T00:00:00Z")).build(),
         )
         http_mocker.get(
-            absence_periods_window(gte="2024-03-31T00:00:00"),
-            PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-05-01T00:00:00Z")).build(),
+            absence_periods_window(gte="2024-01-01T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-05-31T23:00:00Z")).build(),
         )
 
         # When
-        output = read_stream(_STREAM, ConfigBuilder().build())
+        output = read_stream(_STREAM, ConfigBuilder().with_start_date("2023-01-01T00:00:00Z").build())
 
         # Then
         assert sorted(record_ids(output)) == ["a-1", "a-2"]

@@ -93,20 +93,20 @@ class TestPersonsStream(TestCase):
         assert state_values(output)[-1] == "2024-01-15T13:00:00Z"
 
     @HttpMocker()
-    def test_windows_default_to_365_days(self, http_mocker: HttpMocker) -> None:
-        # Given start 2023-01-01: windows [2023-01-01 00:00:00, 2023-12-31 23:59:59] and [2024-01-01 00:00:00, now]
+    def test_windows_default_to_3650_days(self, http_mocker: HttpMocker) -> None:
+        # Given start 2014-01-01: windows [2014-01-01 00:00:00, 2023-12-29 23:59:59] and [2023-12-30 00:00:00, now]
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            persons_window(gt="2022-12-31T23:59:59Z", lt="2024-01-01T00:00:00Z"),
-            PageBuilder.persons().with_record(person("1001", "2023-06-01T00:00:00Z")).build(),
+            persons_window(gt="2013-12-31T23:59:59Z", lt="2023-12-30T00:00:00Z"),
+            PageBuilder.persons().with_record(person("1001", "2014-01-01T00:00:00Z")).build(),
         )
         http_mocker.get(
-            persons_window(gt="2023-12-31T23:59:59Z", lt="2024-03-01T00:00:01Z"),
+            persons_window(gt="2023-12-29T23:59:59Z", lt="2024-03-01T00:00:01Z"),
             PageBuilder.persons().with_record(person("1002", "2024-02-01T00:00:00Z")).build(),
         )
 
         # When
-        output = read_stream(_STREAM, ConfigBuilder().with_start_date("2023-01-01T00:00:00Z").build())
+        output = read_stream(_STREAM, ConfigBuilder().with_start_date("2014-01-01T00:00:00Z").build())
 
         # Then
         assert sorted(record_ids(output)) == ["1001", "1002"]

@@ -26,13 +26,13 @@ _EXPECTED_PROPERTIES = [
     ("api_url", "https://api.personio.de"),
     ("app_id", "AIRBYTE_SOURCE_PERSONIO"),
     ("partner_id", None),
-    ("window_size_days", 90),
-    ("persons_window_size_days", 365),
-    ("num_workers", 6),
+    ("window_size_days", 365),
+    ("persons_window_size_days", 3650),
+    ("num_workers", 10),
     ("persons_requests_per_second", 25),
-    ("periods_requests_per_second", 9),
-    ("per_parent_requests_per_second", 9),
-    ("other_requests_per_second", 9),
+    ("periods_requests_per_second", 10),
+    ("per_parent_requests_per_second", 10),
+    ("other_requests_per_second", 10),
 ]
 _STREAMS = {"persons", "absence_periods", "attendance_periods"}  # the three that `check` requires
 

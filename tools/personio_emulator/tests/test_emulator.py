@@ -565,3 +565,21 @@ class TestStatsAndAdmin:
         emu.stop()
         with pytest.raises(requests.ConnectionError):  # the keep-alive connection is closed too
             session.get(url + PERSONS, timeout=2)
+
+
+def test_data_start_spreads_the_history_from_that_date():
+    # Given a company whose history starts in 2016 instead of 2021
+    start, end = datetime(2016, 1, 1), datetime(2026, 1, 1)
+    company = Emulator(EmulatorSettings(persons=30, absence_periods=100, attendance_periods=300, data_start=start,
+                                        data_end=end)).company
+    # Then every updated_at falls between the two, and some fall before 2021
+    instants = [company.updated_us(stream, record_id) / 1e6 for stream in ("persons", "attendance_periods")
+                for record_id in company.ids(stream)]
+    assert min(instants) >= start.replace(tzinfo=timezone.utc).timestamp()
+    assert max(instants) <= end.replace(tzinfo=timezone.utc).timestamp()
+    assert min(instants) < datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def test_data_start_after_data_end_is_refused():
+    with pytest.raises(ValueError, match="data_start"):
+        EmulatorSettings(data_start=datetime(2026, 1, 2), data_end=datetime(2026, 1, 1))

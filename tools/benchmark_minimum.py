@@ -1,0 +1,214 @@
+"""The fewest requests that could fetch what a benchmark scenario reads, from the emulator's own records.
+
+Windowed minimum: the connector's windows (consecutive windows from start_date, or from the state minus the
+lookback, of window_size_days (persons: persons_window_size_days) minus one second, the last ending now), each
+max(1, ceil(n / page size)) requests, n counting the records the window's filters match, plus one token call per
+stream. Unwindowed minimum: ceil(records / largest page size) per endpoint plus one token call per stream, what a
+reader that needed no windows would spend. Employments: one list of every person, then max(1, ceil(n / 50))
+requests per person. Every stream: the same per endpoint, summed over the streams that share it, plus one request
+per absence (28 breakdown rows a page) and one per calendar month of compensations.
+"""
+import bisect
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Dict, List, Optional, Tuple
+
+from tools.personio_emulator import Emulator
+from tools.reference_reader import DEFAULT_WINDOW_DAYS, parse_instant, window_filters, windows
+
+STREAMS = ("persons", "absence_periods", "attendance_periods")  # the windowed lists
+EMPLOYMENTS = "employments"
+PAGE_SIZE = {"persons": 50, "absence_periods": 100, "attendance_periods": 100, "employments": 50,
+             "absence_period_breakdowns": 28, "compensations": 100}
+SECOND_US = 1_000_000
+DEFAULT_START = "2010-01-01T00:00:00Z"  # the manifest's default start_date
+
+
+def window_days(config: dict, stream: str) -> int:
+    """The connector's window length for a stream: the config's, else the manifest's default."""
+    key = "persons_window_size_days" if stream == "persons" else "window_size_days"
+    return int(config.get(key) or DEFAULT_WINDOW_DAYS[stream])
+
+
+def start_of(config: dict) -> datetime:
+    return parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+
+
+def instants(emu: Emulator, stream: str) -> List[int]:
+    """Every record's exact updated_at (epoch microseconds), sorted: what the emulator's filters compare."""
+    company = emu.company
+    return sorted(company.updated_us(stream, record_id) for record_id in company.ids(stream))
+
+
+def _us(moment: datetime) -> int:
+    return int(moment.timestamp()) * SECOND_US + moment.microsecond
+
+
+def window_counts(stream: str, keys: List[int], spans: List[Tuple[datetime, datetime]]) -> List[int]:
+    """Records each window's first-page filters match (the filters as the connector sends them)."""
+    out = []
+    for lower, upper in spans:
+        if stream == "persons":  # updated_at.gt = lower - 1 s, updated_at.lt = upper + 1 s (strict)
+            lo = bisect.bisect_right(keys, _us(lower) - SECOND_US)
+            hi = bisect.bisect_left(keys, _us(upper) + SECOND_US)
+        else:  # updated_at.gte = lower, updated_at.lte = upper + 1 s (inclusive)
+            lo = bisect.bisect_left(keys, _us(lower))
+            hi = bisect.bisect_right(keys, _us(upper) + SECOND_US)
+        out.append(max(0, hi - lo))
+    return out
+
+
+@dataclass
+class Minimum:
+    windows: Dict[str, List[Tuple[datetime, datetime]]]
+    pages: Dict[str, int]  # windowed minimum per endpoint
+    flat_pages: Dict[str, int]  # unwindowed minimum per endpoint (largest page size, no windows)
+    matched: Dict[str, int]  # records the windows match (boundary records count twice)
+    tokens: int = len(STREAMS)  # one token call per stream read
+    token_limit: Optional[int] = None  # the token-calls target where it is not `tokens`
+
+    @property
+    def total(self) -> int:
+        return sum(self.pages.values()) + self.tokens
+
+    @property
+    def flat_total(self) -> int:
+        return sum(self.flat_pages.values()) + self.tokens
+
+
+def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[str, dict]] = None,
+            only_after: Optional[int] = None) -> Minimum:
+    """Windowed and no-window minimum requests for a run starting at `now` (from `states` when given)."""
+    start = start_of(config)
+    lookback = timedelta(hours=int(config.get("lookback_window_hours", 24)))
+    result = Minimum({}, {}, {}, {})
+    for stream in STREAMS:
+        keys = instants(emu, stream)
+        days = window_days(config, stream)
+        lower = start
+        if states and stream in states:
+            value = states[stream]["stream"]["stream_state"].get("updated_at")
+            if value:
+                lower = max(start, parse_instant(value).astimezone(timezone.utc) - lookback)
+        spans = windows(lower, days, now)
+        counts = window_counts(stream, keys, spans)
+        page = PAGE_SIZE[stream]
+        result.windows[stream] = spans
+        result.pages[stream] = sum(max(1, math.ceil(n / page)) for n in counts)
+        result.matched[stream] = sum(counts)
+        # no windows: one query for everything the sync has to read
+        if lower == start:
+            wanted = len(keys)
+        else:
+            wanted = len(keys) - bisect.bisect_left(keys, _us(lower))
+        result.flat_pages[stream] = max(1, math.ceil(wanted / page))
+    return result
+
+
+def employments_minimum(emu: Emulator, config: dict) -> Tuple[Minimum, set]:
+    """Scenario f: every person listed once without windows (the largest persons page), then one request per
+    person (and more pages only past 50 employments), filtered updated_at.gt = start - 1 s; one token call for
+    the one stream. Without windows this is also the unwindowed minimum. Returns it and the ids the filters
+    match (what a full read must deliver)."""
+    start = start_of(config)
+    lower = _us(start) - SECOND_US
+    company = emu.company
+    persons = company.ids("persons")
+    wanted: set = set()
+    pages = 0
+    for person_id in persons:
+        matched = [e["id"] for e in company.employments(person_id) or []
+                   if company.updated_us(EMPLOYMENTS, e["id"]) > lower]
+        wanted.update(matched)
+        pages += max(1, math.ceil(len(matched) / PAGE_SIZE[EMPLOYMENTS]))
+    counts = {"persons": max(1, math.ceil(len(persons) / PAGE_SIZE["persons"])), EMPLOYMENTS: pages}
+    # The persons list is a stream of its own inside the connector (employments' parent), with its own token.
+    return Minimum({}, counts, dict(counts), {"persons": len(persons), EMPLOYMENTS: len(wanted)}, tokens=1,
+                   token_limit=2), wanted
+
+
+def check_employment_filters(emu: Emulator, config: dict) -> List[str]:
+    """Every person's first employments page carries updated_at.gt = start - 1 s, and only that filter."""
+    start = start_of(config)
+    wanted = (start - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    firsts = [e["query"] for e in emu.stats.entries() if e["endpoint"] == EMPLOYMENTS and "cursor" not in e["query"]]
+    wrong = [q for q in firsts if q.get("updated_at.gt") != wanted or "updated_at.lt" in q]
+    return [f"{len(wrong)} of {len(firsts)} first employments pages not filtered updated_at.gt={wanted}: {wrong[:2]}"] if wrong else []
+
+
+def check_windows(emu: Emulator, expected: Minimum) -> Tuple[List[str], int]:
+    """Compare the first-page filters the emulator logged with the windows the minimum assumed: the same
+    window starts, and the same ends where the connector sent one (it may leave the newest windows open
+    towards now). The last window ends at the connector's own "now", seconds after the one assumed here, so
+    its end is not compared. Returns the differences and the number of windows sent without an end."""
+    problems = []
+    open_ended = 0
+    entries = emu.stats.entries()
+    for stream in expected.windows:
+        sent: Dict[str, Optional[str]] = {}
+        for entry in entries:
+            if entry["endpoint"] == stream and "cursor" not in entry["query"]:
+                query = entry["query"]
+                lower = query.get("updated_at.gt") or query.get("updated_at.gte")
+                sent[lower] = query.get("updated_at.lt") or query.get("updated_at.lte")
+        wanted: Dict[str, str] = {}
+        for lower, upper in expected.windows[stream]:
+            values = list(window_filters(stream, lower, upper).values())
+            wanted[values[0]] = values[1]
+        last = max(wanted) if wanted else None
+        open_ended += sum(1 for upper in sent.values() if upper is None)
+        wrong_ends = [(lower, upper, wanted.get(lower)) for lower, upper in sent.items()
+                      if upper is not None and lower != last and upper != wanted.get(lower)]
+        if set(sent) != set(wanted) or wrong_ends:
+            problems.append(f"{stream}: {len(sent)} windows sent, {len(wanted)} assumed; starts sent only "
+                            f"{sorted(set(sent) - set(wanted))[:2]}, assumed only {sorted(set(wanted) - set(sent))[:2]}"
+                            f"; other ends {wrong_ends[:2]}")
+    return problems, open_ended
+
+
+def lookback_records(emu: Emulator, stream: str, state: Optional[dict], hours: int) -> int:
+    """Records a resumed sync reads again by design: those updated within the lookback before the saved state."""
+    value = (state or {}).get("stream", {}).get("stream_state", {}).get("updated_at")
+    if not value:
+        return 0
+    keys = instants(emu, stream)
+    end = parse_instant(value).astimezone(timezone.utc)
+    return bisect.bisect_right(keys, _us(end) + SECOND_US) - bisect.bisect_left(keys, _us(end - timedelta(hours=hours)))
+
+
+def compensation_months(start: datetime, now: datetime) -> List[str]:
+    """Calendar months from the start date's to now's, as the connector walks them ("YYYY-MM")."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (now.year, now.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str, int]:
+    """Fewest requests per emulator endpoint for a first sync of every stream (tokens aside). The persons
+    endpoint serves persons, person_custom_attributes (the same windows) and employments' list of every person;
+    the absence-periods endpoint serves absence_periods and, as breakdowns' parent, the same windows again. The
+    structure and recruiting lists count one request each (a lower bound; none of them is near the bound)."""
+    windowed = minimum(emu, config, now)
+    company = emu.company
+    persons = company.ids("persons")
+    employments, _ = employments_minimum(emu, config)
+    out = {
+        "persons": 2 * windowed.pages["persons"] + max(1, math.ceil(len(persons) / PAGE_SIZE["persons"])),
+        "absence_periods": 2 * windowed.pages["absence_periods"],
+        "attendance_periods": windowed.pages["attendance_periods"],
+        EMPLOYMENTS: employments.pages[EMPLOYMENTS],
+        "absence_period_breakdowns": sum(max(1, math.ceil(len(company.breakdowns(a) or []) / 28))
+                                         for a in company.ids("absence_periods")),
+        "compensations": sum(max(1, math.ceil(len(company.compensations(month=m)) / 100))
+                             for m in compensation_months(start_of(config), now)),
+    }
+    for stream in ("org_units",):  # departments and teams are two lists
+        out[stream] = 2
+    for stream in ("legal_entities", "workplaces", "cost_centers", "jobs", "salary_bands", "absence_types", "projects",
+                   "compensation_types", "recruiting_applications", "recruiting_candidates", "recruiting_jobs",
+                   "recruiting_categories"):
+        out[stream] = 1
+    return out

@@ -1,0 +1,55 @@
+"""The benchmark's yardsticks: the fewest requests it compares the connector with must follow the manifest."""
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tools.benchmark_minimum import compensation_months, lookback_records, minimum, window_days
+from tools.personio_emulator import Emulator, EmulatorSettings
+from tools.reference_reader import DEFAULT_WINDOW_DAYS
+
+MANIFEST = Path(__file__).resolve().parents[2] / "source_personio" / "manifest.yaml"
+
+
+def test_default_window_lengths_are_the_manifests():
+    text = MANIFEST.read_text()
+    periods = re.search(r"config\.get\('window_size_days'\) or (\d+)", text)
+    persons = re.search(r"config\.get\('persons_window_size_days'\) or (\d+)", text)
+    assert periods and persons
+    assert window_days({}, "attendance_periods") == DEFAULT_WINDOW_DAYS["attendance_periods"] == int(periods.group(1))
+    assert window_days({}, "persons") == DEFAULT_WINDOW_DAYS["persons"] == int(persons.group(1))
+    assert window_days({"window_size_days": 30}, "absence_periods") == 30
+
+
+def test_compensation_months_run_from_the_start_month_to_now_across_a_year_end():
+    months = compensation_months(datetime(2024, 11, 15, tzinfo=timezone.utc), datetime(2025, 2, 1, tzinfo=timezone.utc))
+    assert months == ["2024-11", "2024-12", "2025-01", "2025-02"]
+
+
+@pytest.fixture(scope="module")
+def company():
+    with Emulator(EmulatorSettings(seed=3, persons=120, absence_periods=400, attendance_periods=2_500,
+                                   data_start=datetime(2016, 1, 1))) as emu:
+        yield emu
+
+
+def test_the_unwindowed_minimum_is_pages_at_the_largest_size(company):
+    config = {"start_date": "2010-01-01T00:00:00Z"}
+    least = minimum(company, config, datetime.now(timezone.utc))
+    assert least.flat_pages == {"persons": 3, "absence_periods": 4, "attendance_periods": 25}
+    assert least.flat_total == 3 + 4 + 25 + 3  # one token call per stream
+    # yearly windows from 2010 over a history from 2016: every window costs at least one request
+    assert len(least.windows["attendance_periods"]) == 17
+    assert least.pages["attendance_periods"] >= max(25, 17)
+    assert least.matched["attendance_periods"] >= 2_500  # boundary records may count twice, none is missed
+
+
+def test_lookback_records_count_those_updated_in_the_hours_before_the_state(company):
+    keys = sorted(company.company.updated_us("attendance_periods", i) for i in company.company.ids("attendance_periods"))
+    middle = datetime.fromtimestamp(keys[len(keys) // 2] / 1e6, timezone.utc).replace(microsecond=0)
+    state = {"stream": {"stream_state": {"updated_at": middle.strftime("%Y-%m-%dT%H:%M:%SZ")}}}
+    low, high = middle - timedelta(hours=24), middle + timedelta(seconds=1)
+    expected = sum(1 for k in keys if low.timestamp() * 1e6 <= k <= high.timestamp() * 1e6)
+    assert lookback_records(company, "attendance_periods", state, 24) == expected
+    assert lookback_records(company, "attendance_periods", None, 24) == 0
