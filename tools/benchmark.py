@@ -78,8 +78,8 @@ MEMORY_FACTORS = (4, 16)
 A_ROUNDS = 2
 KILL_SHARE = 0.5  # r kills the first sync once its slowest endpoint served this share of its fewest requests
 
-# What a and e raise through the config (a user with a faster account can): no throttling, more workers.
-FAST_CONFIG = {"num_workers": 10, "periods_requests_per_second": 1000, "persons_requests_per_second": 1000}
+# What a and e raise through the config (a user with a larger quota can): the client-side request ceilings.
+FAST_CONFIG = {"periods_requests_per_second": 1000, "persons_requests_per_second": 1000}
 
 TARGET_SPARSE = 2.0
 TARGET_REQUESTS = 1.1
