@@ -104,10 +104,8 @@ class Result:
     minimum: Optional[Minimum] = None
     window_problems: List[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
-    open_windows: int = 0  # windows sent without an upper bound
     emulator_settings: dict = field(default_factory=dict)  # company, latency and buckets the run met
     streams: Tuple[str, ...] = STREAMS
-    started: float = 0.0  # time.monotonic() at launch
     endpoint_minimum: Dict[str, int] = field(default_factory=dict)  # g: fewest requests per endpoint
 
 
@@ -121,6 +119,7 @@ class Bench:
         self.notes: List[str] = []
         self.timeout = 1200
         self.total_seconds = 0.0
+        self.repeats = None  # r: (seconds until the kill, {stream: (read again, allowed, largest window, windows)})
         self._lock = threading.Lock()
         self.extra = {}
         for item in args.set or []:
@@ -134,16 +133,8 @@ class Bench:
 
     def emulator(self, sizes: Dict[str, int], prerender: bool = True, **settings) -> Emulator:
         settings.setdefault("attendance_default_sort", PERSONIO_ATTENDANCE_ORDER)
-        emu = Emulator(EmulatorSettings(seed=self.args.seed, prerender=prerender, request_log_size=400_000,
-                                        **sizes, **settings))
-        record = emu.stats.record
-
-        def timed_record(entry: dict, status) -> None:  # when each answer went out, for the timelines
-            entry["at"] = time.monotonic()
-            record(entry, status)
-
-        emu.stats.record = timed_record
-        return emu.start()
+        return Emulator(EmulatorSettings(seed=self.args.seed, prerender=prerender, request_log_size=400_000,
+                                         **sizes, **settings)).start()
 
     def limited(self, emu: Emulator) -> Emulator:
         emu.settings.latency_seconds = LATENCY
@@ -185,7 +176,6 @@ class Bench:
     def _measure(self, label, emu, config, argv, states, keep_ids, streams, stop_when) -> Result:
         emu.stats.reset()
         now = datetime.now(timezone.utc)
-        every = len(streams) > len(STREAMS)
         if streams == (EMPLOYMENTS,):
             expected, _ = employments_minimum(emu, config)
         else:
@@ -193,19 +183,18 @@ class Bench:
         company = {s: emu.company.size(s) for s in STREAMS}
         settings = {"latency_seconds": emu.settings.latency_seconds, "rate_limits": dict(emu.settings.rate_limits),
                     "company": company, "data_start": emu.settings.data_start}
-        launched = time.monotonic()
         run = run_program(label, argv, self.workdir, self.timeout, keep_ids, stop_when)
         snapshot = emu.stats.snapshot()
         run.requests = dict(snapshot["requests"])
         run.throttled = sum(snapshot["throttled"].values())
-        result = Result(label.split()[0], run, expected, [], config, 0, settings, streams, launched)
-        if every:
+        result = Result(label.split()[0], run, expected, [], config, settings, streams)
+        if streams == EVERY_STREAM:
             result.endpoint_minimum = every_stream_minimum(emu, config, now)
         elif streams == (EMPLOYMENTS,):
             result.window_problems = check_employment_filters(emu, config)
         elif not label.startswith("r "):  # r's first sync is killed half-way through its windows
-            result.window_problems, result.open_windows = check_windows(emu, expected)
-        if stop_when is not None and all(e.startswith("no usage report") for e in run.errors):
+            result.window_problems, _ = check_windows(emu, expected)
+        if run.killed and run.ok:
             status = "killed on purpose"
         else:
             status = "ok" if run.ok else f"FAILED (exit {run.exit_code}) {run.errors[:2]} {run.stderr[-300:]}"
@@ -219,11 +208,8 @@ class Bench:
         started = time.monotonic()
         if "a" in scenarios or "e" in scenarios:  # e compares its peaks with a's
             print(f"generating the large company ({self.sizes}) …", file=sys.stderr, flush=True)
-            large = self.emulator(self.sizes)
-            try:
+            with self.emulator(self.sizes) as large:
                 self.scenario_a(large)
-            finally:
-                large.stop()
         side_by_side = [getattr(self, f"scenario_{name}") for name in "escgrf" if name in scenarios]
         if "d" in scenarios and "c" not in scenarios:
             side_by_side.append(self.scenario_c)
@@ -243,8 +229,7 @@ class Bench:
     def scenario_a(self, emu: Emulator, scenarios: str = "a") -> None:
         """Two rounds of the same full refresh by each program, alternating; the round with less CPU per record
         counts for each (CPU time on a shared 2-core machine varies by a third from run to run)."""
-        config = emu.config(**FAST_CONFIG)
-        del config["start_date"]
+        config = default_config(emu, **FAST_CONFIG)
         rounds = {"connector": [], "reference": []}
         for _ in range(A_ROUNDS):
             rounds["connector"].append(self.connector("a connector", emu, config))
@@ -256,15 +241,11 @@ class Bench:
                       f"the lowest counts.")
 
     def scenario_s(self, scenarios: str) -> None:
-        emu = self.limited(self.emulator(SPARSE_SIZES, data_start=SPARSE_START))
-        try:
+        with self.limited(self.emulator(SPARSE_SIZES, data_start=SPARSE_START)) as emu:
             self.add(self.connector("s connector", emu, default_config(emu), sync_mode="incremental"))
-        finally:
-            emu.stop()
 
     def scenario_c(self, scenarios: str) -> None:
-        emu = self.limited(self.emulator(self.sizes))
-        try:
+        with self.limited(self.emulator(self.sizes)) as emu:
             c = self.connector("c connector", emu, default_config(emu), sync_mode="incremental")
             if "c" in scenarios:
                 self.add(c)
@@ -280,24 +261,17 @@ class Bench:
                 if missing:
                     d.run.errors.append(f"{missing} changed records not read")
                 self.add(d)
-        finally:
-            emu.stop()
 
     def scenario_g(self, scenarios: str) -> None:
-        sizes = {s: n // EVERY_STREAM_SHARE for s, n in self.sizes.items()}
-        emu = self.limited(self.emulator(sizes))
-        try:
+        with self.limited(self.emulator({s: n // EVERY_STREAM_SHARE for s, n in self.sizes.items()})) as emu:
             g = self.connector("g connector", emu, default_config(emu), streams=EVERY_STREAM)
             missing = [s for s in EVERY_STREAM if not g.run.records.get(s)]
             if missing:
                 g.run.errors.append(f"no records from {', '.join(missing)}")
             self.add(g)
-        finally:
-            emu.stop()
 
     def scenario_r(self, scenarios: str) -> None:
-        emu = self.limited(self.emulator(self.sizes))
-        try:
+        with self.limited(self.emulator(self.sizes)) as emu:
             config = {**default_config(emu), **self.extra}  # the windows the runs below will use
             expected = minimum(emu, config, datetime.now(timezone.utc))
             slowest = max(STREAMS, key=lambda s: expected.pages[s] / BUCKETS[s][0])
@@ -306,36 +280,26 @@ class Bench:
             def half_way() -> bool:  # the slowest endpoint has served half of its pages
                 return emu.stats.requests.get(slowest, 0) >= half
 
-            first = self.connector("r connector killed", emu, config, sync_mode="incremental", keep_ids=True,
-                                   stop_when=half_way)
-            # killed on purpose (the launcher with it, so no usage report): not a failure of the run
-            first.run.errors = [e for e in first.run.errors if not e.startswith("no usage report")]
-            if not first.run.errors:
-                first.run.exit_code = 0
-            kill_after = first.run.wall
-            self.add(first)
-            second = self.connector("r connector resumed", emu, config, sync_mode="incremental",
-                                    states=first.run.states, keep_ids=True)
-            self.add(second)
-            hours = 24
+            first = self.add(self.connector("r connector killed", emu, config, sync_mode="incremental",
+                                            keep_ids=True, stop_when=half_way))
+            second = self.add(self.connector("r connector resumed", emu, config, sync_mode="incremental",
+                                             states=first.run.states, keep_ids=True))
+            spans = minimum(emu, config, datetime.now(timezone.utc)).windows
+            hours = int(config.get("lookback_window_hours", 24))
             repeats = {}
             for stream in STREAMS:
-                spans = minimum(emu, config, datetime.now(timezone.utc)).windows[stream]
-                one_window = max(window_counts(stream, instants(emu, stream), spans))
+                one_window = max(window_counts(stream, instants(emu, stream), spans[stream]))
                 allowed = one_window + lookback_records(emu, stream, first.run.states.get(stream), hours)
                 again = len(first.run.ids.get(stream, set()) & second.run.ids.get(stream, set()))
-                repeats[stream] = (again, allowed, one_window, len(spans))
-            self._repeats = (kill_after, repeats)
+                repeats[stream] = (again, allowed, one_window, len(spans[stream]))
+            self.repeats = (first.run.wall, repeats)
             missing = {s: len(set(emu.company.ids(s)) - first.run.ids.get(s, set()) - second.run.ids.get(s, set()))
                        for s in STREAMS}
             if any(missing.values()):
                 second.run.errors.append(f"records lost across the interruption: {missing}")
-        finally:
-            emu.stop()
 
     def scenario_f(self, scenarios: str) -> None:
-        emu = self.limited(self.emulator(self.sizes))
-        try:
+        with self.limited(self.emulator(self.sizes)) as emu:
             config = default_config(emu)
             f = self.connector("f connector", emu, config, keep_ids=True, streams=(EMPLOYMENTS,))
             _, wanted = employments_minimum(emu, config)
@@ -343,22 +307,15 @@ class Bench:
             if missing:
                 f.run.errors.append(f"{missing} employments not read")
             self.add(f)
-        finally:
-            emu.stop()
 
     def scenario_e(self, scenarios: str) -> None:
         for factor in MEMORY_FACTORS:
             print(f"generating the company at {factor}x …", file=sys.stderr, flush=True)
             # the emulator's own updated_at order: no sorted view of a million records to build in this process,
             # beside the scenarios that time their requests; the order does not change what memory holds
-            big = self.emulator({s: n * factor for s, n in self.sizes.items()}, prerender=False,
-                                attendance_default_sort=None)
-            try:
-                config = big.config(**FAST_CONFIG)
-                del config["start_date"]
-                self.add(self.connector(f"e connector {factor}x", big, config))
-            finally:
-                big.stop()
+            with self.emulator({s: n * factor for s, n in self.sizes.items()}, prerender=False,
+                               attendance_default_sort=None) as big:
+                self.add(self.connector(f"e connector {factor}x", big, default_config(big, **FAST_CONFIG)))
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -451,7 +408,7 @@ def report(bench: Bench) -> Tuple[str, bool]:
         shown = ", ".join(f"{k}x {v:.0f} MB" for k, v in peaks.items() if v)
         targets.append(("4 e connector", f"peak RSS {MEMORY_FACTORS[1]}x / {MEMORY_FACTORS[0]}x", f"{ratio:.2f}x "
                         f"({shown})", f"<= {TARGET_MEMORY}x", ratio <= TARGET_MEMORY))
-    repeats = getattr(bench, "_repeats", None)
+    repeats = bench.repeats
     if repeats:
         kill_after, per_stream = repeats
         for stream, (again, allowed, one_window, count) in per_stream.items():

@@ -15,24 +15,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
 from tools.personio_emulator import Emulator
-from tools.reference_reader import DEFAULT_WINDOW_DAYS, parse_instant, window_filters, windows
+from tools.reference_reader import parse_instant, start_of, window_days, window_filters, windows
 
 STREAMS = ("persons", "absence_periods", "attendance_periods")  # the windowed lists
 EMPLOYMENTS = "employments"
 PAGE_SIZE = {"persons": 50, "absence_periods": 100, "attendance_periods": 100, "employments": 50,
              "absence_period_breakdowns": 28, "compensations": 100}
 SECOND_US = 1_000_000
-DEFAULT_START = "2010-01-01T00:00:00Z"  # the manifest's default start_date
-
-
-def window_days(config: dict, stream: str) -> int:
-    """The connector's window length for a stream: the config's, else the manifest's default."""
-    key = "persons_window_size_days" if stream == "persons" else "window_size_days"
-    return int(config.get(key) or DEFAULT_WINDOW_DAYS[stream])
-
-
-def start_of(config: dict) -> datetime:
-    return parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
 
 
 def instants(emu: Emulator, stream: str) -> List[int]:
@@ -200,9 +189,10 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
         "absence_periods": 2 * windowed.pages["absence_periods"],
         "attendance_periods": windowed.pages["attendance_periods"],
         EMPLOYMENTS: employments.pages[EMPLOYMENTS],
-        "absence_period_breakdowns": sum(max(1, math.ceil(len(company.breakdowns(a) or []) / 28))
+        "absence_period_breakdowns": sum(max(1, math.ceil(len(company.breakdowns(a) or []) /
+                                                          PAGE_SIZE["absence_period_breakdowns"]))
                                          for a in company.ids("absence_periods")),
-        "compensations": sum(max(1, math.ceil(len(company.compensations(month=m)) / 100))
+        "compensations": sum(max(1, math.ceil(len(company.compensations(month=m)) / PAGE_SIZE["compensations"]))
                              for m in compensation_months(start_of(config), now)),
     }
     for stream in ("org_units",):  # departments and teams are two lists

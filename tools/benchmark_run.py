@@ -68,12 +68,11 @@ class Run:
     states: Dict[str, dict] = field(default_factory=dict)
     ids: Dict[str, set] = field(default_factory=dict)
     errors: List[str] = field(default_factory=list)
-    tail: List[str] = field(default_factory=list)
     stderr: str = ""
+    killed: bool = False  # on purpose, by `stop_when`
     # filled from the emulator
     requests: Dict[str, int] = field(default_factory=dict)
     throttled: int = 0
-    harness_cpu: float = 0.0
 
     @property
     def total_records(self) -> int:
@@ -85,7 +84,7 @@ class Run:
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.errors
+        return (self.exit_code == 0 or self.killed) and not self.errors
 
 
 # Both programs run with the environment the connector's Docker image sets: MALLOC_ARENA_MAX=2 keeps glibc
@@ -109,7 +108,7 @@ def run_program(label: str, argv: Sequence[str], workdir: Path, timeout: float, 
         timer.daemon = True
         timer.start()
         if stop_when is not None:
-            threading.Thread(target=_kill_when, args=(process, stop_when), daemon=True).start()
+            threading.Thread(target=_kill_when, args=(process, stop_when, run), daemon=True).start()
         try:
             for line in process.stdout:
                 if line.startswith(b'{"type":"RECORD"'):
@@ -123,11 +122,9 @@ def run_program(label: str, argv: Sequence[str], workdir: Path, timeout: float, 
                     state = json.loads(line)["state"]
                     if "stream" in state:
                         run.states[state["stream"]["stream_descriptor"]["name"]] = state
-                else:
-                    if line.startswith(b'{"type":"TRACE"') and b'"type":"ERROR"' in line:
-                        error = json.loads(line)["trace"].get("error") or {}
-                        run.errors.append(error.get("message") or "error trace")
-                    run.tail = (run.tail + [line.decode("utf-8", "replace").strip()[:300]])[-8:]
+                elif line.startswith(b'{"type":"TRACE"') and b'"type":"ERROR"' in line:
+                    error = json.loads(line)["trace"].get("error") or {}
+                    run.errors.append(error.get("message") or "error trace")
             process.wait()
         finally:
             timer.cancel()
@@ -142,15 +139,17 @@ def run_program(label: str, argv: Sequence[str], workdir: Path, timeout: float, 
         run.exit_code = usage["code"]
         run.cpu = usage["user"] + usage["sys"]
         run.peak_mb = usage["maxrss_kb"] / 1024
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # the launcher was killed with the program
         run.exit_code = process.returncode if process.returncode is not None else -1
-        run.errors.append(f"no usage report (killed after {timeout:.0f} s?)")
+        if not run.killed:
+            run.errors.append(f"no usage report (killed after {timeout:.0f} s?)")
     return run
 
 
-def _kill_when(process: subprocess.Popen, condition: Callable[[], bool]) -> None:
+def _kill_when(process: subprocess.Popen, condition: Callable[[], bool], run: Run) -> None:
     while process.poll() is None:
         if condition():
+            run.killed = True
             _kill(process)
             return
         time.sleep(0.05)

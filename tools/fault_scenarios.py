@@ -53,7 +53,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.personio_emulator.settings import ALL_SCOPES
 from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
-from tools.reference_reader import DEFAULT_WINDOW_DAYS
+from tools.reference_reader import window_days
 from tools.sync_runner import SourceRunner, configured_catalog
 
 # The windowed lists: what a scenario reads unless it names its streams.
@@ -489,9 +489,8 @@ def config_over_windows(emulator: Emulator, changes: Mapping[str, Any]) -> Dict[
 
 def window_steps(config: Mapping[str, Any]) -> Dict[str, timedelta]:
     """The window length of each windowed stream (custom attributes and breakdowns follow their parents')."""
-    days = lambda name, stream: int(config.get(name) or DEFAULT_WINDOW_DAYS[stream])  # the manifest's `or` default
-    periods = timedelta(days=days("window_size_days", "attendance_periods"))
-    own = {"persons": timedelta(days=days("persons_window_size_days", "persons")),
+    periods = timedelta(days=window_days(config, "attendance_periods"))
+    own = {"persons": timedelta(days=window_days(config, "persons")),
            "absence_periods": periods, "attendance_periods": periods}
     return {stream: own[parent] for stream, parent in WINDOWED.items()}
 
@@ -955,11 +954,11 @@ SCENARIO_LIST = [
              check=_waited_for_the_read_timeout),
     Scenario("token endpoint 503", "the token endpoint answers 503 twice",
              COMPLETES, faults=({"kind": "status_503", "stream": "token", "count": 2},)),
-    # At the default window sizes and num_workers: the first request to run out of
-    # retries stops the whole read (one retry budget, 36 s, after the first 503), and the next sync, the outage
-    # over, resumes from the state and completes: every record is in one of the two. After 120 requests the
-    # windowed lists are done, employments nearly and the breakdowns in part (a per-parent stream's cursor is
-    # saved only when it ends, so the next sync reads it again).
+    # At the default window sizes and num_workers: the first request to run out of retries stops the whole
+    # read (one retry budget, 36 s, after the first 503), and the next sync, the outage over, resumes from the
+    # state and completes: every record is in one of the two. After 120 requests the windowed lists are done,
+    # employments nearly and the breakdowns in part (a per-parent stream's cursor is saved only when it ends,
+    # so the next sync reads it again).
     Scenario("persistent outage", "every data request after the 120th answers 503, for good (5 streams)",
              FAILS, faults=({"kind": "status_503", "after": 120, "count": None},), streams=OUTAGE_STREAMS,
              config=DEFAULT_WINDOWS, message=r"Personio is unavailable.*server errors \(HTTP 5xx\)", failure_type="transient_error",

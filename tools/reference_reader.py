@@ -30,7 +30,8 @@ STREAMS = {
     "attendance_periods": ("/v2/attendance-periods", 100),
 }
 ORDER = ("persons", "absence_periods", "attendance_periods")
-# The manifest's window lengths when the config names none.
+# The manifest's start date and window lengths when the config names none.
+DEFAULT_START = "2010-01-01T00:00:00Z"
 DEFAULT_WINDOW_DAYS = {"persons": 3650, "absence_periods": 365, "attendance_periods": 365}
 SECOND = timedelta(seconds=1)
 _HOST = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
@@ -40,6 +41,17 @@ def parse_instant(text: str) -> datetime:
     """RFC 3339 text (or a plain date) as an aware datetime; naive values are UTC."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def start_of(config: dict) -> datetime:
+    """Where the connector's first window starts: the config's start date (or the default), whole seconds, UTC."""
+    return parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+
+
+def window_days(config: dict, stream: str) -> int:
+    """The connector's window length for a windowed stream: the config's, else the manifest's default."""
+    key = "persons_window_size_days" if stream == "persons" else "window_size_days"
+    return int(config.get(key) or DEFAULT_WINDOW_DAYS[stream])
 
 
 def windows(start: datetime, days: int, now: datetime) -> List[Tuple[datetime, datetime]]:
@@ -126,10 +138,7 @@ class Reader:
             url, params = self.base + href, None  # the cursor carries the window
 
     def read(self, stream: str, now: datetime) -> int:
-        start = parse_instant(self.config.get("start_date") or "2010-01-01T00:00:00Z").astimezone(timezone.utc)
-        start = start.replace(microsecond=0)
-        key = "persons_window_size_days" if stream == "persons" else "window_size_days"
-        days = int(self.config.get(key) or DEFAULT_WINDOW_DAYS[stream])
+        start, days = start_of(self.config), window_days(self.config, stream)
         count = 0
         write = self.out.write
         dumps = json.dumps

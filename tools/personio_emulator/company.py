@@ -87,13 +87,12 @@ class Company:
         self.settings = settings if settings is not None else EmulatorSettings(
             seed=seed, persons=persons, absence_periods=absence_periods, attendance_periods=attendance_periods,
             data_end=end)
-        start = self.settings.data_start
         self.seed = seed
         self.clock = clock  # seconds since the epoch; the emulator swaps in its adjustable clock
         self.base_url = ""
         self.version = 0  # bumped by every mutation; keys the sorted-view cache
         self._lock = threading.RLock()
-        self._gen = Generator(seed, end, start)
+        self._gen = Generator(seed, end, self.settings.data_start)
         self._mutation_rng = random.Random(f"mutations-{seed}")  # mutations repeat for a seed too
         self._edits = 0
         self._rows = {s: {} for s in STREAMS}

@@ -1,19 +1,23 @@
-"""The benchmark's yardsticks: the fewest requests it compares the connector with must follow the manifest."""
+"""The yardsticks of the benchmark and the fault suite: the fewest requests and the windows they assume must
+follow the manifest."""
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from tools.benchmark_minimum import compensation_months, lookback_records, minimum, window_days
+from tools.benchmark_minimum import compensation_months, lookback_records, minimum
+from tools.fault_scenarios import DEFAULT_NUM_WORKERS
 from tools.personio_emulator import Emulator, EmulatorSettings
-from tools.reference_reader import DEFAULT_WINDOW_DAYS
+from tools.reference_reader import DEFAULT_WINDOW_DAYS, window_days
 
 MANIFEST = Path(__file__).resolve().parents[2] / "source_personio" / "manifest.yaml"
 
 
-def test_default_window_lengths_are_the_manifests():
+def test_default_window_lengths_and_workers_are_the_manifests():
     text = MANIFEST.read_text()
+    workers = re.search(r"config\.get\('num_workers'\) or (\d+)", text)
+    assert workers and DEFAULT_NUM_WORKERS == int(workers.group(1))
     periods = re.search(r"config\.get\('window_size_days'\) or (\d+)", text)
     persons = re.search(r"config\.get\('persons_window_size_days'\) or (\d+)", text)
     assert periods and persons
