@@ -118,6 +118,8 @@ class Run:
     result: RunResult
     output: List[str] = field(default_factory=list, repr=False)
     requests: List[Dict[str, Any]] = field(default_factory=list, repr=False)  # the emulator's log of the run
+    started_at: Optional[datetime] = None  # UTC, the connector's "now" is between the two
+    ended_at: Optional[datetime] = None
 
     def records(self, stream: str) -> List[Dict[str, Any]]:
         return self.result.records.get(stream, [])
@@ -139,9 +141,10 @@ class Run:
 def run_connector(emulator: Emulator, command: str, config: Dict[str, Any], **kwargs) -> Run:
     emulator.stats.reset()
     output: List[str] = []
+    started_at = datetime.now(timezone.utc)
     result = SourceRunner(timeout=240).run(command, config=config, on_line=output.append, **kwargs)
     output.append(result.stderr)
-    return Run(result, output, emulator.stats.entries())
+    return Run(result, output, emulator.stats.entries(), started_at, datetime.now(timezone.utc))
 
 
 # Every access token the emulators of this module hand out, to look for in the connector's output.
@@ -218,6 +221,15 @@ def month_before(month: str) -> str:
     """"2026-03" -> "2026-02"."""
     year, number = int(month[:4]), int(month[5:7])
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def months_through(first: str, last: str) -> List[str]:
+    """Every month from `first` to `last`, both included: ("2026-11", "2027-01") -> 2026-11, 2026-12, 2027-01."""
+    months = [first]
+    while months[-1] < last:
+        year, number = int(months[-1][:4]), int(months[-1][5:7])
+        months.append(f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}")
+    return months
 
 
 # -- check -----------------------------------------------------------------------------------------
@@ -851,14 +863,19 @@ def test_incremental_asks_breakdowns_only_for_the_absences_it_reads(incremental,
         assert rows == company.breakdowns(absence_id), absence_id
 
 
-def test_incremental_reads_compensations_only_from_the_saved_month_minus_one(incremental):
+def test_incremental_reads_compensations_from_the_month_before_the_saved_one_up_to_this_month(incremental):
+    """The rule as the README states it; the saved month and this month differ whenever the clock has moved into a
+    month the emulator's data does not reach, so both are taken from the run, never assumed equal."""
     run = incremental.default_lookback
     saved_month = incremental.first.result.states["compensations"]["month"][:7]
     record_id, month, amount = incremental.compensation
 
     asked = sorted(entry["query"]["start_date"][:7] for entry in run.first_pages("compensations"))
 
-    assert asked == [month_before(saved_month), saved_month]
+    # The run may have started in one month and ended in the next (a sync across midnight on the last day).
+    this_month_at_start, this_month_at_end = (run.started_at.strftime("%Y-%m"), run.ended_at.strftime("%Y-%m"))
+    assert asked in (months_through(month_before(saved_month), this_month_at_start),
+                     months_through(month_before(saved_month), this_month_at_end))
     assert {record["month"] for record in run.records("compensations")} <= set(asked)
     changed = [r for r in run.records("compensations") if r["id"] == record_id and r["month"] == month]
     assert [r["amount"]["value"] for r in changed] == [amount]
