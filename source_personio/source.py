@@ -15,6 +15,7 @@ from airbyte_cdk.sources.declarative.checks import CheckStream
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_personio import pagination_guard
 from source_personio.messages import (
     BAD_CREDENTIALS,
     UNAVAILABLE,
@@ -62,6 +63,7 @@ class SourcePersonio(YamlDeclarativeSource):
             config_path=config_path,
         )
         _install_retry_wording()
+        pagination_guard.install(self._constructor)
 
     def stream_scopes(self) -> Dict[str, str]:
         """Each stream's scope, as its block in the manifest names it."""
