@@ -40,12 +40,18 @@ def company():
 
 def test_the_unwindowed_minimum_is_pages_at_the_largest_size(company):
     config = {"start_date": "2010-01-01T00:00:00Z"}
-    least = minimum(company, config, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    least = minimum(company, config, now)
     assert least.flat_pages == {"persons": 3, "absence_periods": 4, "attendance_periods": 25}
     assert least.flat_total == 3 + 4 + 25 + 3  # one token call per stream
-    # yearly windows from 2010 over a history from 2016: every window costs at least one request
-    assert len(least.windows["attendance_periods"]) == 17
-    assert least.pages["attendance_periods"] >= max(25, 17)
+    # 365-day windows from 2010 up to now (how many depends on today's date), over a history from 2016: every
+    # window costs at least one request
+    windows = least.windows["attendance_periods"]
+    assert windows[0][0] == datetime(2010, 1, 1, tzinfo=timezone.utc)
+    assert all(end - start == timedelta(days=365, seconds=-1) for start, end in windows[:-1])
+    assert all(later[0] - earlier[1] == timedelta(seconds=1) for earlier, later in zip(windows, windows[1:]))
+    assert windows[-1][0] <= now <= windows[-1][0] + timedelta(days=365)
+    assert least.pages["attendance_periods"] >= max(25, len(windows))
     assert least.matched["attendance_periods"] >= 2_500  # boundary records may count twice, none is missed
 
 
