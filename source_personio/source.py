@@ -23,6 +23,7 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.shared_token import share_one_token
 
 # The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
@@ -61,6 +62,7 @@ class SourcePersonio(YamlDeclarativeSource):
             state=state,
             config_path=config_path,
         )
+        share_one_token(self._constructor)  # one access token for every stream and thread: see shared_token.py
         _install_retry_wording()
 
     def stream_scopes(self) -> Dict[str, str]:
