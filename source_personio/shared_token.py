@@ -19,6 +19,8 @@ The manifest is unchanged: factories not passed to `share_one_token` (the Connec
 `source-declarative-manifest`'s, any other source in the process) build authenticators exactly as the CDK does.
 
 CDK internals relied on (airbyte-cdk 7.39.1; unit_tests/test_shared_token_cdk_pins.py fails when one changes):
+- `ConcurrentDeclarativeSource._constructor`: the source's component factory, which builds its streams each time
+  `streams()` is called (so a shared authenticator, kept in the factory, outlives every rebuild `check` makes).
 - `ModelToComponentFactory.create_oauth_authenticator(self, model, config, **kwargs)` builds every
   OAuthAuthenticator; each factory binds it in `PYDANTIC_MODEL_TO_CONSTRUCTOR` when it is created.
 - `ModelToComponentFactory._rate_limited_authenticators`: the dict where the CDK keeps the authenticators its

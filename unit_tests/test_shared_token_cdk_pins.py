@@ -7,6 +7,7 @@ import inspect
 import threading
 
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import OAuthAuthenticator
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
@@ -19,6 +20,13 @@ REVISIT = "CDK changed: revisit source_personio/shared_token.py (one token for t
 
 def _parameters(function) -> list:
     return list(inspect.signature(function).parameters)
+
+
+def test_the_source_builds_every_stream_with_the_factory_it_keeps():
+    init = inspect.getsource(ConcurrentDeclarativeSource.__init__)
+    streams = inspect.getsource(ConcurrentDeclarativeSource._create_streams)
+    assert "self._constructor = (" in init and "self._constructor.create_component(" in streams, (
+        REVISIT + "ConcurrentDeclarativeSource no longer builds its streams with the factory in self._constructor")
 
 
 def test_the_factory_builds_every_oauth_authenticator_through_one_method_bound_at_creation():
