@@ -27,7 +27,7 @@ _NOW = "2024-03-01T00:00:00Z"
 # persons, two lists of periods, and a per-parent stream whose parent (every person) is built by a factory of its own
 _STREAMS = ["persons", "absence_periods", "attendance_periods", "employments"]
 _TOKEN_URL = f"{API_URL}/v2/auth/token"
-_PERSONS_DETAIL = "The access token is invalid or expired"
+_REFUSED_DETAIL = "The access token is invalid or expired"
 
 
 class _Personio:
@@ -68,7 +68,7 @@ class _Personio:
                 self.tokens_sent.setdefault(path + query, []).append(token)
             if token in self.refused.get(path, set()) | self.refused.get("*", set()):
                 context.status_code = 401
-                return {"errors": [{"title": "Unauthorized", "detail": _PERSONS_DETAIL}]}
+                return {"errors": [{"title": "Unauthorized", "detail": _REFUSED_DETAIL}]}
             then()
             return body
 
@@ -195,9 +195,9 @@ class TestOneTokenForTheWholeSync(TestCase):
         assert not output.records
         errors = stream_errors(output)
         assert set(errors) == {"persons", "absence_periods"}
-        for stream, stream_errors_ in errors.items():
-            assert stream_errors_[0].failure_type == FailureType.config_error, stream
-            assert stream_errors_[0].message.startswith(BAD_CREDENTIALS), stream
+        for stream, failures in errors.items():
+            assert failures[0].failure_type == FailureType.config_error, stream
+            assert failures[0].message.startswith(BAD_CREDENTIALS), stream
         assert "test-client-secret" not in error_text(output)
         assert token_call.call_count <= 3  # the first token, then one refused try per stream at most
 
