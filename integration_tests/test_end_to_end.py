@@ -267,6 +267,11 @@ def test_check_succeeds_with_a_credential_holding_every_scope(successful_check):
         assert stream in readable[0], f"{stream} is not listed as readable: {readable[0]}"
 
 
+def test_check_takes_one_access_token_for_every_stream_it_probes(successful_check):
+    # Personio throttles its token endpoint past 150 calls a minute; one token may serve every request (§1).
+    assert len(successful_check.requests_to("token")) == 1
+
+
 @pytest.mark.parametrize("auth_error_status", [400, 401], ids=["personio-answers-400", "personio-answers-401"])
 def test_check_fails_clearly_for_a_wrong_client_secret(emulator_for_check, auth_error_status):
     emulator_for_check.settings.auth_error_status = auth_error_status
@@ -449,6 +454,14 @@ def test_full_refresh_pages_through_every_window_without_an_error(full_refresh):
     for stream in ALL_STREAMS:
         pages = [entry["query"] for entry in full_refresh.requests_to(stream) if "cursor" in entry["query"]]
         assert all(set(query) <= {"cursor", "limit"} for query in pages), (stream, pages)
+
+
+def test_full_refresh_of_every_stream_takes_one_access_token(full_refresh):
+    # Every stream, every parent list (persons for employments, absences for breakdowns) and every worker thread
+    # uses the same token: Personio throttles its token endpoint past 150 calls a minute (contract §1).
+    read = {stream for stream in ALL_STREAMS if full_refresh.requests_to(stream)}
+    assert read == set(ALL_STREAMS) - {"person_custom_attributes"}  # that one is read from the persons endpoint
+    assert len(full_refresh.requests_to("token")) == 1
 
 
 def test_full_refresh_asks_each_person_for_employments_once(company_emulator, full_refresh):

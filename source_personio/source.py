@@ -24,6 +24,7 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.shared_token import share_one_token
 
 # The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
@@ -62,6 +63,7 @@ class SourcePersonio(YamlDeclarativeSource):
             state=state,
             config_path=config_path,
         )
+        share_one_token(self._constructor)  # one access token for every stream and thread: see shared_token.py
         _install_retry_wording()
         pagination_guard.install(self._constructor)
 
