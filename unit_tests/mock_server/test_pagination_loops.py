@@ -292,6 +292,23 @@ class TestLoopsInPerParentAndMonthlyStreams(TestCase):
         assert len(site.requests_to(first_path)) == 3
         assert len(site.requests_to(second_path)) == 1
 
+    def test_a_loop_in_the_persons_list_that_employments_starts_from_is_stopped(self) -> None:
+        # Given the unwindowed persons list (employments' parent) going first -> p1 -> p1, written with `limit`
+        with requests_mock.Mocker() as mocker:
+            site = _Site(mocker, {
+                ("first", "/v2/persons"): _page("persons", person("1001"), next_link="/v2/persons?cursor=p1"),
+                "p1": _page("persons", person("1002"), next_link=f"{API_URL}/v2/persons?limit=50&cursor=p1"),
+                ("first", "/v2/persons/1001/employments"): _page("employments", employment("e-1", "1001")),
+                ("first", "/v2/persons/1002/employments"): _page("employments", employment("e-2", "1002")),
+            })
+
+            # When
+            output = read_stream("employments", ConfigBuilder().build(), SyncMode.full_refresh, expect_failure=True)
+
+        # Then the persons list is not asked again, and the sync ends failed, saying why
+        assert len(site.requests_to("/v2/persons")) == 2
+        assert any("loop" in error.trace.error.message for error in output.errors), [e.trace.error.message for e in output.errors]
+
     def test_a_compensations_month_that_loops_stops_and_the_other_months_are_read(self) -> None:
         # Given January's pages going first -> m1 -> m2 -> m1; February (up to today, the 1st of March) is clean
         def months(request: Any, context: Any) -> Dict[str, Any]:
