@@ -15,7 +15,7 @@ emulator's Personio-like buckets (30 requests/s on persons, 10/s on every other 
 worth, no Retry-After) with 100 ms latency per request:
 
   s  sparse history: 300 persons, 1,000 absences, 3,000 attendances updated 2016-2026. Requests against the
-     unwindowed minimum (pages at the largest page size plus one token call per stream).
+     unwindowed minimum (pages at the largest page size plus the one token call of the sync).
   c  the large company's first sync of persons, absences and attendances: wall time against the bound of the
      slowest endpoint (its fewest requests / its bucket's rate), and 429 answers.
   d  an incremental sync from c's state after 1 % of every stream's records changed: every change read.
@@ -470,8 +470,8 @@ def report(bench: Bench) -> Tuple[str, bool]:
     if a and ref:
         lines.append(f"- a: connector {a.run.cpu:.1f} CPU s for {a.run.total_records} records, reference reader "
                      f"{ref.run.cpu:.1f} CPU s for {ref.run.total_records} (same windows, filters and output).")
-    lines.append("- minimum = fewest requests with the connector's windows, one token call per stream; no-win = "
-                 "ceil(records / largest page size) per endpoint plus one token call per stream. CPU and peak MB come "
+    lines.append("- minimum = fewest requests with the connector's windows, one token call for the sync; no-win = "
+                 "ceil(records / largest page size) per endpoint plus the one token call. CPU and peak MB come "
                  "from the program's own rusage. The bound of a run is its slowest endpoint's fewest requests over "
                  "that endpoint's bucket rate.")
     lines.extend(f"- {note}" for note in bench.notes)

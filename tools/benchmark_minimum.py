@@ -2,8 +2,8 @@
 
 Windowed minimum: the connector's windows (consecutive windows from start_date, or from the state minus the
 lookback, of window_size_days (persons: persons_window_size_days) minus one second, the last ending now), each
-max(1, ceil(n / page size)) requests, n counting the records the window's filters match, plus one token call per
-stream. Unwindowed minimum: ceil(records / largest page size) per endpoint plus one token call per stream, what a
+max(1, ceil(n / page size)) requests, n counting the records the window's filters match, plus the one token call
+of the sync. Unwindowed minimum: ceil(records / largest page size) per endpoint plus the one token call, what a
 reader that needed no windows would spend. Employments: one list of every person, then max(1, ceil(n / 50))
 requests per person. Every stream: the same per endpoint, summed over the streams that share it, plus one request
 per absence (28 breakdown rows a page) and one per calendar month of compensations.
@@ -54,8 +54,7 @@ class Minimum:
     pages: Dict[str, int]  # windowed minimum per endpoint
     flat_pages: Dict[str, int]  # unwindowed minimum per endpoint (largest page size, no windows)
     matched: Dict[str, int]  # records the windows match (boundary records count twice)
-    tokens: int = len(STREAMS)  # one token call per stream read
-    token_limit: Optional[int] = None  # the token-calls target where it is not `tokens`
+    tokens: int = 1  # the connector takes one access token for the whole sync
 
     @property
     def total(self) -> int:
@@ -98,7 +97,7 @@ def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[st
 def employments_minimum(emu: Emulator, config: dict) -> Tuple[Minimum, set]:
     """Scenario f: every person listed once without windows (the largest persons page), then one request per
     person (and more pages only past 50 employments), filtered updated_at.gt = start - 1 s; one token call for
-    the one stream. Without windows this is also the unwindowed minimum. Returns it and the ids the filters
+    the sync. Without windows this is also the unwindowed minimum. Returns it and the ids the filters
     match (what a full read must deliver)."""
     start = start_of(config)
     lower = _us(start) - SECOND_US
@@ -112,9 +111,7 @@ def employments_minimum(emu: Emulator, config: dict) -> Tuple[Minimum, set]:
         wanted.update(matched)
         pages += max(1, math.ceil(len(matched) / PAGE_SIZE[EMPLOYMENTS]))
     counts = {"persons": max(1, math.ceil(len(persons) / PAGE_SIZE["persons"])), EMPLOYMENTS: pages}
-    # The persons list is a stream of its own inside the connector (employments' parent), with its own token.
-    return Minimum({}, counts, dict(counts), {"persons": len(persons), EMPLOYMENTS: len(wanted)}, tokens=1,
-                   token_limit=2), wanted
+    return Minimum({}, counts, dict(counts), {"persons": len(persons), EMPLOYMENTS: len(wanted)}), wanted
 
 
 def check_employment_filters(emu: Emulator, config: dict) -> List[str]:

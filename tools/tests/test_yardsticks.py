@@ -43,7 +43,7 @@ def test_the_unwindowed_minimum_is_pages_at_the_largest_size(company):
     now = datetime.now(timezone.utc)
     least = minimum(company, config, now)
     assert least.flat_pages == {"persons": 3, "absence_periods": 4, "attendance_periods": 25}
-    assert least.flat_total == 3 + 4 + 25 + 3  # one token call per stream
+    assert least.flat_total == 3 + 4 + 25 + 1  # one token call for the whole sync
     # 365-day windows from 2010 up to now (how many depends on today's date), over a history from 2016: every
     # window costs at least one request
     windows = least.windows["attendance_periods"]
