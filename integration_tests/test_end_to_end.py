@@ -650,7 +650,7 @@ def test_every_query_has_an_expected_answer():
 
 @pytest.mark.parametrize("name", EXPECTED_ANSWERS)
 def test_the_analytics_queries_answer_as_the_emulators_records_do(company_emulator, warehouse, name):
-    """The SQL the demo runs and the README quotes, on the synced tables, against the same question asked of
+    """The SQL the demo runs and docs/querying.md quotes, on the synced tables, against the same question asked of
     the emulator's own records in Python."""
     today = warehouse.execute("SELECT current_date").fetchone()[0]  # DuckDB's today, as the queries see it
     expected = EXPECTED_ANSWERS[name](company_emulator.company, today)
@@ -877,7 +877,7 @@ def test_incremental_asks_breakdowns_only_for_the_absences_it_reads(incremental,
 
 
 def test_incremental_reads_compensations_from_the_month_before_the_saved_one_up_to_this_month(incremental):
-    """The rule as the README states it; the saved month and this month differ whenever the clock has moved into a
+    """The rule as docs/streams.md states it; the saved month and this month differ whenever the clock has moved into a
     month the emulator's data does not reach, so both are taken from the run, never assumed equal."""
     run = incremental.default_lookback
     saved_month = incremental.first.result.states["compensations"]["month"][:7]

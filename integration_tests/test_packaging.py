@@ -7,12 +7,13 @@ uses; every object forbids unknown keys). The JSON schema shipped beside the mod
 (e.g. `RemoteRegistries.yml#/properties/data/...`), so a JSON Schema validator stops on them.
 
 Then: the icon metadata.yaml names is a small, self-contained SVG at the connector root; the version agrees in
-pyproject.toml, metadata.yaml's dockerImageTag and the top row of the README's changelog; the documentation URL
-agrees in metadata.yaml, the manifest's spec and the README.
+pyproject.toml, metadata.yaml's dockerImageTag and the top row of CHANGELOG.md; the documentation URL agrees in
+metadata.yaml, the manifest's spec and the "Airbyte packaging" section of docs/development.md.
 """
 import re
 import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -21,7 +22,8 @@ import yaml
 from integration_tests import REPO_ROOT
 
 METADATA = REPO_ROOT / "metadata.yaml"
-README = REPO_ROOT / "README.md"
+CHANGELOG = REPO_ROOT / "CHANGELOG.md"
+DEVELOPMENT = REPO_ROOT / "docs" / "development.md"
 MANIFEST = REPO_ROOT / "source_personio" / "manifest.yaml"
 SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
@@ -44,22 +46,22 @@ def metadata_model():
     return ConnectorMetadataDefinitionV0
 
 
-def readme_section(title: str) -> str:
-    """The text of the README's `## <title>` section, up to the next `## ` heading."""
-    text = README.read_text()
+def page_section(page: Path, title: str) -> str:
+    """The text of a page's `## <title>` section, up to the next `## ` heading."""
+    text = page.read_text()
     match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
-    assert match, f"README.md has no '## {title}' section"
+    assert match, f"{page.relative_to(REPO_ROOT)} has no '## {title}' section"
     return match.group(1)
 
 
 def changelog_rows() -> List[List[str]]:
-    """The rows of the README's changelog table, as cells, newest first."""
+    """The rows of CHANGELOG.md's table, as cells, newest first."""
     rows = []
-    for line in readme_section("Changelog").splitlines():
+    for line in CHANGELOG.read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and SEMVER.fullmatch(cells[0]):
             rows.append(cells)
-    assert rows, "the README's changelog has no version row"
+    assert rows, "CHANGELOG.md has no version row"
     return rows
 
 
@@ -151,4 +153,4 @@ def test_the_documentation_url_is_the_same_everywhere():
 
     assert url.startswith("https://")
     assert spec_url == url
-    assert url in readme_section("Airbyte packaging")
+    assert url in page_section(DEVELOPMENT, "Airbyte packaging")

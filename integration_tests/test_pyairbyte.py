@@ -1,9 +1,9 @@
-"""PyAirbyte: the README's "Reading into DuckDB with PyAirbyte" code, run as written, against the emulator.
+"""PyAirbyte: the "Reading into DuckDB with PyAirbyte" code of docs/querying.md, run as written, against the emulator.
 
-The Python block of that README section is taken from README.md and run, unchanged, with `.venv-pyairbyte/bin/python`
+The Python block of that section is taken from docs/querying.md and run, unchanged, with `.venv-pyairbyte/bin/python`
 (PyAirbyte installed by `make test` from integration_tests/pyairbyte-requirements.txt) from the repository root, as
-the README says, pointing at the connector command of the main venv (`local_executable`). The environment is the
-README's (`AIRBYTE_OFFLINE_MODE=1`, `DO_NOT_TRACK=1`, the credential variables) plus the emulator's URL, PyAirbyte's
+the page says, pointing at the connector command of the main venv (`local_executable`). The environment is the
+page's (`AIRBYTE_OFFLINE_MODE=1`, `DO_NOT_TRACK=1`, the credential variables) plus the emulator's URL, PyAirbyte's
 cache, logs and temporary files moved into the test's directory, and HTTP(S)_PROXY set to a closed local port (with
 NO_PROXY for 127.0.0.1): a registry look-up, a telemetry call or a download would fail the run.
 
@@ -34,7 +34,7 @@ from integration_tests.manifest_streams import cursor_fields, declared_streams, 
 from tools.personio_emulator import Emulator, EmulatorSettings
 
 PYAIRBYTE_PYTHON = REPO_ROOT / ".venv-pyairbyte" / "bin" / "python"
-README = REPO_ROOT / "README.md"
+PAGE = REPO_ROOT / "docs" / "querying.md"
 SECTION = "Reading into DuckDB with PyAirbyte"
 
 # Small: three connector runs through PyAirbyte, each reading every stream.
@@ -44,7 +44,7 @@ COMPANY = {"seed": 21, "persons": 40, "absence_periods": 100, "attendance_period
 START = date(date.today().year - 2, date.today().month, 1)
 START_DATE = START.isoformat()
 
-# Test-only, run with PyAirbyte's interpreter: the README's code as its own __main__ (its arguments after the
+# Test-only, run with PyAirbyte's interpreter: the page's code as its own __main__ (its arguments after the
 # output path), then every cached table through PyAirbyte's cache API into the output file. One process per run
 # saves PyAirbyte's start-up (5 s and more).
 RUN_AND_DUMP = """
@@ -65,14 +65,14 @@ with open(out, "w") as handle:
 Key = Tuple[str, ...]
 
 
-# -- the README's code -----------------------------------------------------------------------------------------------
+# -- the page's code -------------------------------------------------------------------------------------------------
 
 
 def readme_code() -> str:
-    """The one Python block of the README's PyAirbyte section."""
-    text = README.read_text()
+    """The one Python block of the page's PyAirbyte section."""
+    text = PAGE.read_text()
     section = re.search(rf"^## {re.escape(SECTION)}\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
-    assert section, f"README.md has no '## {SECTION}' section"
+    assert section, f"docs/querying.md has no '## {SECTION}' section"
     blocks = re.findall(r"^```python\n(.*?)^```", section.group(1), flags=re.MULTILINE | re.DOTALL)
     assert len(blocks) == 1, f"expected one python block in '{SECTION}', found {len(blocks)}"
     return blocks[0]
@@ -83,7 +83,7 @@ def test_the_readme_code_is_offline_and_uses_the_installed_connector():
 
     assert 'local_executable=".venv/bin/source-personio"' in code
     assert "force_full_refresh=full_refresh" in code
-    section = README.read_text().split(f"## {SECTION}", 1)[1]
+    section = PAGE.read_text().split(f"## {SECTION}", 1)[1]
     assert "AIRBYTE_OFFLINE_MODE=1" in section and "DO_NOT_TRACK=1" in section
 
 
@@ -105,7 +105,7 @@ class PyAirbyteRunner:
         for key in [key for key in env if key.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")]:
             del env[key]
         env.update(
-            # as the README says
+            # as the page says
             AIRBYTE_OFFLINE_MODE="1",
             DO_NOT_TRACK="1",
             PERSONIO_CLIENT_ID=self.emulator.client_id,
@@ -127,12 +127,12 @@ class PyAirbyteRunner:
         return env
 
     def run(self, *args: str) -> Tuple[str, Dict[str, List[Dict[str, Any]]]]:
-        """The README's code with these arguments; its output, and every DuckDB table after it."""
+        """The page's code with these arguments; its output, and every DuckDB table after it."""
         self.runs += 1
         tables = self.workdir / f"tables-{self.runs}.json"
         completed = subprocess.run(
             [str(PYAIRBYTE_PYTHON), str(self.wrapper), str(tables), str(self.script), *args],
-            cwd=REPO_ROOT,  # the README runs it from the repository root
+            cwd=REPO_ROOT,  # the page runs it from the repository root
             env=self.env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -140,7 +140,7 @@ class PyAirbyteRunner:
             timeout=400,
         )
         assert completed.returncode == 0, (
-            f"the README's PyAirbyte code {' '.join(args)} exited {completed.returncode}:\n"
+            f"the PyAirbyte code of docs/querying.md {' '.join(args)} exited {completed.returncode}:\n"
             f"{completed.stdout[-4000:]}\n{completed.stderr[-6000:]}"
         )
         return completed.stdout, json.loads(tables.read_text())
@@ -148,7 +148,7 @@ class PyAirbyteRunner:
 
 def records_read(stdout: str) -> int:
     match = re.search(r"^(?:full refresh|incremental): (\d+) records read$", stdout, flags=re.MULTILINE)
-    assert match, f"the README code printed no record count:\n{stdout[-2000:]}"
+    assert match, f"the PyAirbyte code printed no record count:\n{stdout[-2000:]}"
     return int(match.group(1))
 
 

@@ -8,7 +8,7 @@ joins them: a value in one stream's records must be the key of a record in anoth
     dangling(results)               # [] when every reference resolves
 
 Ids are compared as text: Personio sends some ids as numbers on one endpoint and strings on another, and a
-destination joins them after a cast (see the README's queries). A null or missing reference (an employment
+destination joins them after a cast (see docs/querying.md). A null or missing reference (an employment
 without a supervisor, a period without a project) is no reference. A reference is checked only when both its
 stream and its target were synced; otherwise it is reported as not checked.
 
@@ -63,7 +63,7 @@ def ref(stream: str, path: str, target: str, target_fields: Tuple[str, ...] = ("
     return Reference(stream, holder, fields, target, target_fields)
 
 
-# Every join between the streams, the way the README's queries and an analyst make them.
+# Every join between the streams, the way docs/querying.md and an analyst make them.
 REFERENCES: Tuple[Reference, ...] = (
     ref("persons", "employments[].id", "employments"),
     ref("person_custom_attributes", "person_id", "persons"),
