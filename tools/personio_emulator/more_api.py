@@ -8,6 +8,7 @@ then an unknown parent (person, absence) is 404.
 from . import views
 from .api import injected_fault, page_reply, refusal, refused_cursor_filters, throttled
 from .endpoints import BadRequest
+from .links import query_of
 from .more_endpoints import MoreEndpoint, next_cursor, read
 from .replies import Reply, problem
 
@@ -30,7 +31,7 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
         return replaced
 
     try:
-        query = read(endpoint, request.query, parent)
+        query = read(endpoint, query_of(request, settings), parent)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
     refused = refused_cursor_filters(emu, query)
@@ -41,5 +42,5 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
     page = views.page(emu.company, endpoint, parent, query, settings, grant.scopes, limit)
     if page is None:
         return problem(404, "Not Found", f"{_PARENTS[endpoint.stream]} {parent} not found")
-    return page_reply(emu, request, page.blobs, page.more, page.last_key, query.after,
-                      lambda after, nonce=0: next_cursor(endpoint, query, parent, after, nonce), kind)
+    return page_reply(emu, request, endpoint.stream, page.blobs, page.more, page.last_key, query,
+                      lambda after, extra=None: next_cursor(endpoint, query, parent, after, extra), kind)

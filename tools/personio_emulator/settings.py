@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Dict, List, Optional, Set, Tuple
 
 from .faults import Fault
+from .links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
 from .streams import ALL_STREAMS
 
 PERSONS_SCOPE = "personio:persons:read"
@@ -85,7 +86,13 @@ class EmulatorSettings:
 
     # -- lists --
     naive_filter_timezone: str = "UTC"  # zone for offset-less filter values, e.g. "Europe/Berlin"
-    relative_next_links: bool = False
+    relative_next_links: bool = False  # True: self and next links are relative (/v2/…?cursor=…)
+    # how links are written (links.py): self "echo" (the request as sent) or "cursor" (the page's cursor
+    # alone); next "cursor" (Personio's live shape), "cursor_limit" or "limit_cursor"; the cursor in links
+    # "percent"-encoded (%2B %2F %3D) or "raw" (+ / =; a raw + that arrives as a space is read as +)
+    self_link: str = "echo"
+    next_link: str = "cursor"
+    link_cursor_escaping: str = "percent"
     allow_filters_with_cursor: bool = False  # strict by default: filters live in the cursor
     # None: attendance periods come in (updated_at, id) order (fast); the real API's documented
     # default is "person.id,start.date_time,end.date_time", set that to test order independence.
@@ -127,6 +134,10 @@ def check(settings: EmulatorSettings) -> None:
         raise ValueError(f"projects_scope must be {PROJECTS_SCOPE} or {ATTENDANCES_SCOPE}")
     if settings.recruiting_timestamps not in RECRUITING_TIMESTAMPS:
         raise ValueError(f"recruiting_timestamps must be one of {', '.join(RECRUITING_TIMESTAMPS)}")
+    for name, allowed in (("self_link", SELF_LINKS), ("next_link", NEXT_LINKS),
+                          ("link_cursor_escaping", CURSOR_ESCAPES)):
+        if getattr(settings, name) not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}")
     unknown = set(settings.unlicensed_modules) - set(STREAMS)
     if unknown:
         raise ValueError(f"unlicensed_modules: unknown streams {', '.join(sorted(unknown))}")
