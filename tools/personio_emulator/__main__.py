@@ -20,6 +20,13 @@ def _rate_limit(text: str):
         raise argparse.ArgumentTypeError(f"expected STREAM=RATE/BURST with STREAM in {', '.join(STREAMS)}: {text!r}")
 
 
+def _page_cap(text: str):
+    stream, _, cap = text.partition("=")
+    if stream not in STREAMS or not cap.isdigit() or int(cap) < 1:
+        raise argparse.ArgumentTypeError(f"expected STREAM=N with STREAM in {', '.join(STREAMS)} and N >= 1: {text!r}")
+    return stream, int(cap)
+
+
 def _fault(text: str) -> Fault:
     try:
         return Fault.parse(text)
@@ -50,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
                    help="self echoes the request as sent, or carries the page's cursor alone")
     p.add_argument("--next-link", choices=NEXT_LINKS, default="cursor",
                    help="next carries the cursor alone (Personio), or limit too, after or before it")
+    p.add_argument("--page-cap", type=_page_cap, action="append", default=[], metavar="STREAM=N",
+                   help="pages of STREAM hold at most N records whatever the limit asked")
     p.add_argument("--link-cursor-escaping", choices=CURSOR_ESCAPES, default="percent",
                    help="the cursor in links as %%2B %%2F %%3D, or raw + / =")
     p.add_argument("--naive-timezone", default="UTC", help="zone of offset-less filter values")
@@ -85,7 +94,8 @@ def settings_from(args) -> EmulatorSettings:
         persons_missing_scope_status=args.persons_missing_scope_status,
         whitelisted_person_attributes=whitelist, naive_filter_timezone=args.naive_timezone,
         relative_next_links=args.relative_next_links, self_link=args.self_link, next_link=args.next_link,
-        link_cursor_escaping=args.link_cursor_escaping, allow_filters_with_cursor=args.allow_filters_with_cursor,
+        link_cursor_escaping=args.link_cursor_escaping, page_cap=dict(args.page_cap),
+        allow_filters_with_cursor=args.allow_filters_with_cursor,
         attendance_default_sort=args.attendance_sort,
         rate_limits={**(PERSONIO_LIKE_RATE_LIMITS if args.personio_like_rate_limits else {}), **dict(args.rate_limit)},
         unlicensed_modules={s.strip() for s in args.unlicensed.split(",") if s.strip()},

@@ -54,6 +54,13 @@ def injected_fault(settings, stream: str) -> Tuple[Optional[str], Optional[Reply
     return fault.kind, early_reply(fault.kind, fault.detail)
 
 
+def served_limit(settings, stream: str, asked: int, kind: Optional[str]) -> int:
+    """How many records the page holds: the limit asked, at most the stream's page cap (a server may send
+    short pages with a next link), ten times that under the huge_page fault."""
+    served = min(asked, settings.page_cap.get(stream, asked))
+    return served * 10 if kind == "huge_page" else served
+
+
 def refused_cursor_filters(emu, query) -> Optional[Reply]:
     """Filters sent next to a cursor are counted, and refused unless the settings allow them."""
     if not query.filters_with_cursor:
@@ -90,7 +97,7 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
         whitelist = frozenset(settings.whitelisted_person_attributes)
     page = emu.company.page(
         endpoint.stream, lower=query.lower, upper=query.upper, after=query.after,
-        limit=query.limit * 10 if kind == "huge_page" else query.limit,
+        limit=served_limit(settings, endpoint.stream, query.limit, kind),
         match=query.match, order=query.order, order_token=query.order_token, whitelist=whitelist,
     )
 

@@ -6,7 +6,7 @@ the tenant has not licensed is 404, or 412 for legal entities; then faults and t
 then an unknown parent (person, absence) is 404.
 """
 from . import views
-from .api import injected_fault, page_reply, refusal, refused_cursor_filters, throttled
+from .api import injected_fault, page_reply, refusal, refused_cursor_filters, served_limit, throttled
 from .endpoints import BadRequest
 from .links import query_of
 from .more_endpoints import MoreEndpoint, next_cursor, read
@@ -38,7 +38,7 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
     if refused is not None:
         return refused
 
-    limit = query.limit * 10 if kind == "huge_page" else query.limit
+    limit = served_limit(settings, endpoint.stream, query.limit, kind)
     page = views.page(emu.company, endpoint, parent, query, settings, grant.scopes, limit)
     if page is None:
         return problem(404, "Not Found", f"{_PARENTS[endpoint.stream]} {parent} not found")

@@ -125,12 +125,25 @@ class TestLinkWritings:
         emu.settings.link_cursor_escaping = "percent"
         assert session.get(href, timeout=5).status_code == 400  # as strict as before for percent-encoded links
 
+    def test_a_page_cap_sends_short_pages_that_link_on(self, listed):
+        emu, entry = listed
+        expected = every_id(emu, entry)
+        emu.settings.page_cap = {entry.stream: 1}
+        pages = read(emu, entry, 1000, next_link="cursor_limit")
+        assert [len(page.ids) for page in pages] == [1] * len(expected)
+        assert [i for page in pages for i in page.ids] == expected
+        assert f"&limit={entry.limit}" in pages[0].next  # the limit asked rides on; the cap is the server's
+
     def test_settings_refuse_unknown_writings_and_the_cli_sets_them(self):
         for name in ("self_link", "next_link", "link_cursor_escaping"):
             with pytest.raises(ValueError):
                 EmulatorSettings(**{name: "sideways"})
+        with pytest.raises(ValueError):
+            EmulatorSettings(page_cap={"employments": 0})
         settings = settings_from(parser().parse_args(["--self-link", "cursor", "--next-link", "limit_cursor",
-                                                      "--link-cursor-escaping", "raw", "--relative-next-links"]))
+                                                      "--link-cursor-escaping", "raw", "--relative-next-links",
+                                                      "--page-cap", "employments=1"]))
+        assert settings.page_cap == {"employments": 1}
         assert (settings.self_link, settings.next_link, settings.link_cursor_escaping) == ("cursor", "limit_cursor", "raw")
         assert settings.relative_next_links
 
