@@ -130,7 +130,7 @@ def page_reply(emu, request, stream: str, blobs, more: bool, last_key, query, cu
     elif kind in _RECORD_FAULTS and blobs:
         blobs = [_broken(blobs[0], kind)] + blobs[1:]
     if kind not in _LINK_FAULTS:
-        looped = next_link(emu, request, stream, more, last_key, query, cursor_for)
+        looped = next_link(emu, request, stream, bool(blobs), more, last_key, query, cursor_for)
         if looped is not None:
             next_href = looped
 

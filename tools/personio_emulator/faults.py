@@ -39,8 +39,8 @@ class Fault:
     `limit`); `next_back` goes on to the next page B, whose next link leads back (A -> B -> A);
     `last_page_loops`, on a page with no more records, leads to that page again under a new cursor,
     whose page then links to itself, for good; `repeat_forever` links to the same records under a fresh
-    cursor each time, for good. `after` and `count` count only the pages a loop kind can play on (a page
-    with more records for next_back, a last page for last_page_loops, any page for the others); a page
+    cursor each time, for good. `after` and `count` count only the pages with records a loop kind can play
+    on (with more records for next_back, a last page for last_page_loops, any for the others); a page
     reached through a cursor a loop issued (next_back's B, the pages of last_page_loops and
     repeat_forever) plays its part and is not counted. With count None a loop kind fires on every page
     it can play on, so next_repeat and next_back then never let go either.

@@ -20,7 +20,8 @@ def fresh_nonce() -> int:
     return next(_nonces)
 
 
-def next_link(emu, request, stream: str, more: bool, last_key, query, cursor_for: Callable) -> Optional[str]:
+def next_link(emu, request, stream: str, records: bool, more: bool, last_key, query,
+              cursor_for: Callable) -> Optional[str]:
     """The next link a loop makes of this page, or None when no loop plays here."""
     settings = emu.settings
     base, path = base_url(emu), request.path
@@ -36,6 +37,8 @@ def next_link(emu, request, stream: str, more: bool, last_key, query, cursor_for
     if back is not None:  # next_back's page B: back to A
         return _way_to(settings, base, path, back, query.limit)
 
+    if not records:
+        return None  # an empty page with a next link is Personio's own quirk (empty_page_with_next), not a loop
     playable = {"next_repeat", "repeat_forever", "next_back" if more else "last_page_loops"}
     fault = pick(settings.faults, stream, frozenset(playable))
     if fault is None:

@@ -178,6 +178,14 @@ class TestNextRepeat:
         assert len(pages) == 6  # a naive reader never gets out
 
 
+    def test_an_empty_page_is_not_looped(self, personio_emulator):
+        emu = personio_emulator
+        rule = emu.add_fault(Fault("next_repeat", stream="attendance_periods"))
+        empty = {"updated_at.gte": "2000-01-01T00:00:00", "updated_at.lte": "2000-12-31T00:00:00"}
+        body = client(emu).get(emu.url + "/v2/attendance-periods", params=empty, timeout=5).json()
+        assert body["_data"] == [] and "next" not in body["_meta"]["links"] and rule.fired == 0
+
+
 class TestNextBack:
     def test_a_goes_on_to_b_and_b_leads_back_to_a(self, listed):
         emu, entry = listed
