@@ -119,7 +119,8 @@ class TestLinkWritings:
     def test_a_raw_plus_is_read_back_only_when_links_are_raw(self, make_personio_emulator):
         emu = make_personio_emulator(link_cursor_escaping="raw")
         session = client(emu)
-        href = session.get(emu.url + "/v2/persons", params={"limit": 5}, timeout=5).json()["_meta"]["links"]["next"]["href"]
+        body = session.get(emu.url + "/v2/persons", params={"limit": 5}, timeout=5).json()
+        href = body["_meta"]["links"]["next"]["href"]
         assert "+" in cursor_of(href) and "%" not in href
         assert session.get(href, timeout=5).status_code == 200  # `+` arrives as a space and is read as `+`
         emu.settings.link_cursor_escaping = "percent"
