@@ -5,6 +5,7 @@ from typing import List, NamedTuple, Optional
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
+import requests
 
 from tools.personio_emulator import Fault
 from tools.personio_emulator.__main__ import parser, settings_from
@@ -134,6 +135,16 @@ class TestLinkWritings:
         assert [len(page.ids) for page in pages] == [1] * len(expected)
         assert [i for page in pages for i in page.ids] == expected
         assert f"&limit={entry.limit}" in pages[0].next  # the limit asked rides on; the cap is the server's
+
+    def test_the_admin_endpoint_sets_the_writings(self, personio_emulator):
+        emu = personio_emulator
+        patch = {"next_link": "limit_cursor", "link_cursor_escaping": "raw", "page_cap": {"persons": 2}}
+        assert requests.post(emu.url + "/_emulator/settings", json=patch, timeout=5).status_code == 200
+        body = client(emu).get(emu.url + "/v2/persons", params={"limit": 5}, timeout=5).json()
+        assert len(body["_data"]) == 2
+        assert body["_meta"]["links"]["next"]["href"].startswith(emu.url + "/v2/persons?limit=5&cursor=+/")
+        refused = requests.post(emu.url + "/_emulator/settings", json={"self_link": "both"}, timeout=5)
+        assert refused.status_code == 400 and emu.settings.self_link == "echo"
 
     def test_settings_refuse_unknown_writings_and_the_cli_sets_them(self):
         for name in ("self_link", "next_link", "link_cursor_escaping"):
