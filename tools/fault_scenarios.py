@@ -1080,15 +1080,20 @@ WRITINGS = {
     "relative, limit then cursor, raw +, self = cursor": {
         "relative_next_links": True, "next_link": "limit_cursor", "link_cursor_escaping": "raw", "self_link": "cursor"},
 }
-# (kind, after, count, what the table says); after/count count only pages with records the loop can play on.
+# kind -> (after, count, what the table says); after and count count only the pages with records the loop can
+# play on.
 LOOP_SHAPES = {
-    "next_repeat": (3, None, "from the 4th page on, every next link leads to the page just read"),
-    "next_back": (1, None, "from the 2nd page with more on, A's next link goes on to B and B's leads back to A"),
-    "last_page_loops": (1, 1, "the 2nd last page links back to itself (cursor alone), then to itself for good"),
-    "repeat_forever": (2, 1, "from the 3rd page on, every next link is a new cursor to the same records"),
+    "next_repeat": (3, None, "from the {nth} page on, every next link leads to the page just read"),
+    "next_back": (1, None, "from the {nth} page with more on, A's next link goes on to B and B's leads back to A"),
+    "last_page_loops": (1, 1, "the {nth} page with no more after it links back to itself (cursor alone), then to"
+                              " itself for good"),
+    "repeat_forever": (2, 1, "from the {nth} page on, every next link is a new cursor to the same records"),
 }
-# A recruiting list is one open-ended window, so it has one last page: that one loops.
-LOOP_AFTER = {("last_page_loops", "recruiting_applications"): 0}
+# A recruiting list is one open-ended window, so it has one last page: that one loops. The independent server's
+# shape on attendance periods comes in the 6th window, read one window at a time, so the row shows the state
+# keeping the five finished before it.
+LOOP_AFTER = {("last_page_loops", "recruiting_applications"): 0, ("last_page_loops", "attendance_periods"): 5}
+LOOP_IN_ORDER = {("last_page_loops", "attendance_periods")}
 # Which link writing each loop row uses: every writing appears, each loop meets several.
 LOOP_WRITINGS = {
     ("next_repeat", "attendance_periods"): "absolute, cursor alone, %2B",
@@ -1110,9 +1115,10 @@ LOOP_WRITINGS = {
 }
 
 
-def _loop_stopped(stream: str) -> Callable[[Context], List[str]]:
+def _loop_stopped(stream: str, keeps_windows: bool = False) -> Callable[[Context], List[str]]:
     """The looping stream fails with an error naming it and saying "loop"; every other selected stream
-    completes; the exit status is non-zero; the loop is not taken for an outage."""
+    completes; the exit status is non-zero; the loop is not taken for an outage. With `keeps_windows` (windows
+    read in order, the loop in a later one) the looping stream's state is past the start date."""
     def check(context: Context) -> List[str]:
         run, problems = context.run, []
         if run.killed:
@@ -1120,7 +1126,8 @@ def _loop_stopped(stream: str) -> Callable[[Context], List[str]]:
         messages = [e.get("message") or "" for e in run.errors]
         said = [m for m in messages if stream in m and re.search(r"(?i)\bloop", m)]
         if not said:
-            problems.append(f"no error trace naming {stream} and saying 'loop' (errors: {[m[:160] for m in messages[:2]]})")
+            shown = [m[:160] for m in messages[:2]]
+            problems.append(f"no error trace naming {stream} and saying 'loop' (errors: {shown})")
         if run.statuses.get(stream) == "COMPLETE":
             problems.append(f"{stream} looped yet reported COMPLETE")
         for other in context.scenario.streams:
@@ -1130,6 +1137,9 @@ def _loop_stopped(stream: str) -> Callable[[Context], List[str]]:
             problems.append("exit code 0 although a stream looped")
         if any(UNAVAILABLE.search(m) for m in messages):
             problems.append("a loop was reported as an outage")
+        kept = run.cursor(stream)
+        if keeps_windows and (kept is None or kept <= parse_instant(context.config["start_date"])):
+            problems.append(f"{stream}: the state kept no finished window ({kept})")
         context.notes.append(f"{context.emulator.stats.requests.get(stream, 0)} {stream} requests; its state kept"
                              f" at {run.cursor(stream) or 'nothing (no window finished in order)'}")
         return problems
@@ -1168,11 +1178,15 @@ def _loop_scenarios() -> List[Scenario]:
         for stream in LOOPED_STREAMS:
             writing = LOOP_WRITINGS[(kind, stream)]
             fault = {"kind": kind, "stream": stream, "after": LOOP_AFTER.get((kind, stream), after), "count": count}
+            nth = {1: "1st", 2: "2nd", 3: "3rd"}.get(fault["after"] + 1, f"{fault['after'] + 1}th")
+            in_order = (kind, stream) in LOOP_IN_ORDER
             rows.append(Scenario(
-                f"loop: {kind} on {stream} ({writing})", f"{stream}: {said}; links {writing}", FAILS, faults=(fault,),
+                f"loop: {kind} on {stream} ({writing})", f"{stream}: {said.format(nth=nth)}; links {writing}"
+                + ("; one window at a time" if in_order else ""), FAILS, faults=(fault,),
                 settings={**LOOP_COMPANY, "page_cap": {stream: PAGE_CAPS[stream]}, **WRITINGS[writing]},
-                config=FAST_BUDGETS, streams=("persons", stream), resume=True, bound_seconds=LOOP_DEADLINE_SECONDS,
-                deadline=LOOP_DEADLINE_SECONDS, check=_loop_stopped(stream), group="loops"))
+                config={**FAST_BUDGETS, **({"num_workers": 1} if in_order else {})}, streams=("persons", stream),
+                resume=True, bound_seconds=LOOP_DEADLINE_SECONDS, deadline=LOOP_DEADLINE_SECONDS,
+                check=_loop_stopped(stream, keeps_windows=in_order), group="loops"))
     return rows
 
 
