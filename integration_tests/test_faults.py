@@ -25,6 +25,15 @@ each test below waits for its row. Each scenario selects the streams its fault c
   page just read: the sync fails with a message that says what happened, within a bounded time.
 - Other hostile pages (a next link to another host, huge pages, records without updated_at): either
   every record arrives or the sync fails clearly; never a silent loss, never the token sent abroad.
+- Link writings (self echoing the request or carrying the cursor alone; next with the cursor alone, or
+  limit after or before it; the cursor percent-encoded or raw; absolute or relative), on pages the
+  emulator keeps short: the sync follows every one and completes with every record.
+- Loops, each in another link writing, on attendance periods, employments, compensations and recruiting
+  applications: a next link back to the page just read, an A -> B -> A cycle, a last page that links back
+  to itself and then to itself for good (the shape that made one independent server's sync loop), and new
+  cursors to the same records forever. The sync ends (the runner kills it at 90 s), the looping stream
+  fails with a message naming it and the loop, the other stream completes, the exit status is non-zero,
+  and the next sync, the fault gone, loses nothing.
 - Interruption: a sync killed at a seeded random line and resumed from the last state it emitted
   loses nothing; with one worker records come twice only from the lookback and the window in flight
   (with several, from every window finished after the oldest unfinished one). A few trials run at the
@@ -33,7 +42,8 @@ each test below waits for its row. Each scenario selects the streams its fault c
 
 Real-time cost: bursts cost the connector's first backoff (2 s) each; the storms 20 to 40 s; the
 persistent faults about 40 s until the stop plus the resumed sync; the silent server about 160 s; the
-read timeout 30 s. All rows run at once, six at a time: about four minutes.
+read timeout 30 s; each link or loop row 20 to 50 s (90 s at most each sync). All rows run at once, six
+at a time: about six minutes.
 """
 import pytest
 

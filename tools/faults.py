@@ -1,15 +1,16 @@
 """The fault suite of source-personio, as a table: `make faults` or `python -m tools.faults`.
 
 Runs the installed `source-personio` against the emulator under every fault of tools/fault_scenarios.py
-(throttling, server errors, resets, timeouts, token trouble, hostile responses), the interruption trials
-(kill at a seeded random line, resume from the last state), bad configs and the secret checks, and prints
-one row each: fault, outcome, records lost, records duplicated, whether a secret was seen, time. Problems
-follow the table; the exit status is 1 if there are any.
+(throttling, server errors, resets, timeouts, token trouble, hostile responses, link writings, loops), the
+interruption trials (kill at a seeded random line, resume from the last state), bad configs and the secret
+checks, and prints one row each: fault, outcome, records lost, records duplicated, whether a secret was seen,
+time. Problems follow the table; the exit status is 1 if there are any.
 
 Everything runs in real time: a persistent fault costs one request's backoff (36 s) before the read stops,
-the silent server six 20 s read timeouts on top, and the two outages then resume in a second sync, so expect
-three to four minutes. --sleep-scale N compresses the persistent faults' backoff sleeps N times inside the
-connector process and estimates their real time instead.
+the silent server six 20 s read timeouts on top, and the two outages then resume in a second sync; the link
+and loop rows take 20 to 50 s each (a looping sync is killed at 90 s): expect about six minutes.
+--sleep-scale N compresses the persistent faults' backoff sleeps N times inside the connector process and
+estimates their real time instead.
 """
 import argparse
 import sys

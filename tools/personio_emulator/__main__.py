@@ -5,6 +5,7 @@ import sys
 
 from .emulator import Emulator
 from .faults import Fault
+from .links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
 from .settings import ALL_SCOPES, PERSONIO_LIKE_RATE_LIMITS, RECRUITING_TIMESTAMPS, STREAMS, EmulatorSettings
 
 
@@ -17,6 +18,13 @@ def _rate_limit(text: str):
         return stream, (float(rate), int(burst or float(rate)))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected STREAM=RATE/BURST with STREAM in {', '.join(STREAMS)}: {text!r}")
+
+
+def _page_cap(text: str):
+    stream, _, cap = text.partition("=")
+    if stream not in STREAMS or not cap.isdigit() or int(cap) < 1:
+        raise argparse.ArgumentTypeError(f"expected STREAM=N with STREAM in {', '.join(STREAMS)} and N >= 1: {text!r}")
+    return stream, int(cap)
 
 
 def _fault(text: str) -> Fault:
@@ -44,7 +52,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token-lifetime", type=int, default=86_400, metavar="SECONDS")
     p.add_argument("--scopes", default=",".join(sorted(ALL_SCOPES)), help="comma separated granted scopes ('' = none)")
     p.add_argument("--whitelist", default="all", help="person attributes: all | none | first_name,email,dynamic_305")
-    p.add_argument("--relative-next-links", action="store_true")
+    p.add_argument("--relative-next-links", action="store_true", help="self and next links without scheme and host")
+    p.add_argument("--self-link", choices=SELF_LINKS, default="echo",
+                   help="self echoes the request as sent, or carries the page's cursor alone")
+    p.add_argument("--next-link", choices=NEXT_LINKS, default="cursor",
+                   help="next carries the cursor alone (Personio), or limit too, after or before it")
+    p.add_argument("--page-cap", type=_page_cap, action="append", default=[], metavar="STREAM=N",
+                   help="pages of STREAM hold at most N records whatever the limit asked")
+    p.add_argument("--link-cursor-escaping", choices=CURSOR_ESCAPES, default="percent",
+                   help="the cursor in links as %%2B %%2F %%3D, or raw + / =")
     p.add_argument("--naive-timezone", default="UTC", help="zone of offset-less filter values")
     p.add_argument("--attendance-sort", help="default attendance order, e.g. person.id,start.date_time,end.date_time")
     p.add_argument("--allow-filters-with-cursor", action="store_true")
@@ -77,7 +93,9 @@ def settings_from(args) -> EmulatorSettings:
         granted_scopes={s.strip() for s in args.scopes.split(",") if s.strip()},
         persons_missing_scope_status=args.persons_missing_scope_status,
         whitelisted_person_attributes=whitelist, naive_filter_timezone=args.naive_timezone,
-        relative_next_links=args.relative_next_links, allow_filters_with_cursor=args.allow_filters_with_cursor,
+        relative_next_links=args.relative_next_links, self_link=args.self_link, next_link=args.next_link,
+        link_cursor_escaping=args.link_cursor_escaping, page_cap=dict(args.page_cap),
+        allow_filters_with_cursor=args.allow_filters_with_cursor,
         attendance_default_sort=args.attendance_sort,
         rate_limits={**(PERSONIO_LIKE_RATE_LIMITS if args.personio_like_rate_limits else {}), **dict(args.rate_limit)},
         unlicensed_modules={s.strip() for s in args.unlicensed.split(",") if s.strip()},

@@ -1,17 +1,18 @@
 """GET on the three list endpoints: token, throttle, scope, faults, filters, then the page; and the
 page envelope (with its faults) every list endpoint shares."""
-import itertools
 import json
 from typing import Callable, Optional, Tuple
 
 from .auth import authorize
 from .endpoints import ATTENDANCE_PERIODS, PERSONS, BadRequest, Endpoint, next_cursor, read_query
-from .faults import pick
+from .faults import REQUEST_KINDS, pick
 from .injection import early_reply, finish
+from .links import base_url, cursor_href, query_of, self_href
+from .loops import fresh_nonce, next_link
 from .replies import Reply, problem
 
 _RECORD_FAULTS = {"record_without_id", "record_without_updated_at", "record_bad_updated_at"}
-_nonces = itertools.count(1)
+_LINK_FAULTS = {"empty_page_with_next", "next_self", "next_foreign"}
 
 
 def list_endpoint(emu, endpoint: Endpoint, request) -> Reply:
@@ -47,10 +48,17 @@ def refusal(settings, grant, stream: str, scope: str, path: str, scope_status: i
 
 def injected_fault(settings, stream: str) -> Tuple[Optional[str], Optional[Reply]]:
     """The fault to play on this request (its kind) and, for faults that replace the answer, the reply."""
-    fault = pick(settings.faults, stream)
+    fault = pick(settings.faults, stream, REQUEST_KINDS)
     if fault is None:
         return None, None
     return fault.kind, early_reply(fault.kind, fault.detail)
+
+
+def served_limit(settings, stream: str, asked: int, kind: Optional[str]) -> int:
+    """How many records the page holds: the limit asked, at most the stream's page cap (a server may send
+    short pages with a next link), ten times that under the huge_page fault."""
+    served = min(asked, settings.page_cap.get(stream, asked))
+    return served * 10 if kind == "huge_page" else served
 
 
 def refused_cursor_filters(emu, query) -> Optional[Reply]:
@@ -77,7 +85,7 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
 
     default_sort = settings.attendance_default_sort if endpoint is ATTENDANCE_PERIODS else None
     try:
-        query = read_query(endpoint, request.query, settings.naive_filter_timezone, default_sort)
+        query = read_query(endpoint, query_of(request, settings), settings.naive_filter_timezone, default_sort)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
     refused = refused_cursor_filters(emu, query)
@@ -89,36 +97,44 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
         whitelist = frozenset(settings.whitelisted_person_attributes)
     page = emu.company.page(
         endpoint.stream, lower=query.lower, upper=query.upper, after=query.after,
-        limit=query.limit * 10 if kind == "huge_page" else query.limit,
+        limit=served_limit(settings, endpoint.stream, query.limit, kind),
         match=query.match, order=query.order, order_token=query.order_token, whitelist=whitelist,
     )
 
-    return page_reply(emu, request, page.blobs, page.more, page.last_key, query.after,
-                      lambda after, nonce=0: next_cursor(endpoint, query, after, nonce), kind)
+    return page_reply(emu, request, endpoint.stream, page.blobs, page.more, page.last_key, query,
+                      lambda after, extra=None: next_cursor(endpoint, query, after, extra), kind)
 
 
-def page_reply(emu, request, blobs, more: bool, last_key, after, cursor_for, kind) -> Reply:
-    """The envelope around a page, with the page faults applied. `cursor_for(after, nonce=0)`
-    makes the cursor of the page after `after`; every list endpoint shares this."""
+def page_reply(emu, request, stream: str, blobs, more: bool, last_key, query, cursor_for, kind) -> Reply:
+    """The envelope around a page, with the page and loop faults applied; every list endpoint shares this.
+    `query` has the page's `after`, `limit`, `cursor` (as sent) and loop `marks`; `cursor_for(after,
+    extra=None)` makes the cursor of the page after `after`."""
     settings = emu.settings
-    base = "" if settings.relative_next_links else emu.url
-    self_href = base + request.path + ("?" + request.raw_query if request.raw_query else "")
+    base, path, limit = base_url(emu), request.path, query.limit
+    own = None
+    if settings.self_link == "cursor":  # a first page has none: one that leads to it
+        own = query.cursor if query.cursor is not None else cursor_for(query.after)
+    self_link = self_href(settings, base, request, own)
     next_href = None
     if more:
-        next_href = _href(base, request.path, cursor_for(last_key))
+        next_href = cursor_href(settings, base, path, cursor_for(last_key), limit)
     if kind == "empty_page_with_next":
         # continue where this page should have started, so nothing is lost for a reader that follows
         blobs = []
-        next_href = _href(base, request.path, cursor_for(after, next(_nonces)))
+        next_href = cursor_href(settings, base, path, cursor_for(query.after, {"n": fresh_nonce()}), limit)
     elif kind == "next_self":
-        next_href = self_href
+        next_href = self_link
     elif kind == "next_foreign":
         foreign = settings.foreign_base_url.rstrip("/")
-        next_href = _href(foreign, request.path, cursor_for(last_key))
+        next_href = cursor_href(settings, foreign, path, cursor_for(last_key), limit)
     elif kind in _RECORD_FAULTS and blobs:
         blobs = [_broken(blobs[0], kind)] + blobs[1:]
+    if kind not in _LINK_FAULTS:
+        looped = next_link(emu, request, stream, bool(blobs), more, last_key, query, cursor_for)
+        if looped is not None:
+            next_href = looped
 
-    links = {"self": {"href": self_href}}
+    links = {"self": {"href": self_link}}
     if next_href is not None:
         links["next"] = {"href": next_href}
     meta = json.dumps({"links": links}, separators=(",", ":")).encode()
@@ -129,12 +145,6 @@ def page_reply(emu, request, blobs, more: bool, last_key, after, cursor_for, kin
     else:
         body = b'{"_data":[' + b",".join(blobs) + b'],"_meta":' + meta + b"}"
     return finish(Reply(200, body), kind, settings.fault_hang_seconds)
-
-
-def _href(base: str, path: str, cursor: str) -> str:
-    # a cursor is base64: only + / = need escaping, and str.replace is far cheaper than quote()
-    escaped = cursor.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
-    return f"{base}{path}?cursor={escaped}"
 
 
 def _broken(blob: bytes, kind: str) -> bytes:

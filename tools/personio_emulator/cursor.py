@@ -9,6 +9,8 @@ import json
 from typing import Optional
 
 _PREFIX = b"\xfb\xff\xbf"  # encodes to "+/+/"
+# What a loop fault leaves in the cursors it issues (loops.py): "m" the loop's kind, "b" the link back.
+MARKS = ("m", "b")
 
 
 def encode(state: dict) -> str:
@@ -30,3 +32,8 @@ def decode(text: str) -> Optional[dict]:
     except ValueError:
         return None
     return state if isinstance(state, dict) else None
+
+
+def marks(state: dict) -> dict:
+    """The loop fault's marks in a cursor's state ({} for an ordinary cursor)."""
+    return {name: state[name] for name in MARKS if name in state}

@@ -98,6 +98,8 @@ class ListQuery:
     after: object  # position after which this page starts
     filters: Dict[str, List[str]]  # the filters as sent, carried on in the next cursor
     filters_with_cursor: List[str]  # filter names sent next to a cursor (ignored; see settings)
+    cursor: Optional[str] = None  # the cursor as sent: None on a window's first page
+    marks: Dict[str, object] = field(default_factory=dict)  # a loop fault's marks in that cursor
 
 
 @functools.lru_cache(maxsize=16)
@@ -121,6 +123,7 @@ def read_query(endpoint: Endpoint, params: Dict[str, List[str]], naive_zone: str
     limit = read_limit(limit_values, endpoint.max_limit)
 
     with_cursor: List[str] = []
+    state = {}
     if cursor_values is not None:
         state = read_cursor(cursor_values, endpoint.stream)
         with_cursor = sorted(params) + (["sort"] if sort_values is not None else [])
@@ -147,7 +150,8 @@ def read_query(endpoint: Endpoint, params: Dict[str, List[str]], naive_zone: str
             return all(check(record) for check in checks)
     order = _order(endpoint, sort) if sort else None
     token = (sort, naive_zone, tuple(sorted((k, tuple(v)) for k, v in filters.items())))
-    return ListQuery(limit, lower, upper, match, sort, order, token, after, filters, with_cursor)
+    return ListQuery(limit, lower, upper, match, sort, order, token, after, filters, with_cursor,
+                     cursor_values[0] if cursor_values else None, cursor.marks(state))
 
 
 def read_limit(values: Optional[List[str]], max_limit: int) -> Optional[int]:
@@ -169,11 +173,10 @@ def read_cursor(values: List[str], stream: str, parent: Optional[str] = None) ->
     return state
 
 
-def next_cursor(endpoint: Endpoint, query: ListQuery, after, nonce: int = 0) -> str:
+def next_cursor(endpoint: Endpoint, query: ListQuery, after, extra: Optional[dict] = None) -> str:
+    """`extra`: a nonce ("n", making an otherwise identical cursor distinct) or a loop fault's marks."""
     state = {"e": endpoint.stream, "f": query.filters, "a": after, "l": query.limit, "s": query.sort}
-    if nonce:
-        state["n"] = nonce  # makes an otherwise identical cursor distinct (empty-page fault)
-    return cursor.encode(state)
+    return cursor.encode({**state, **(extra or {})})
 
 
 def _tupled(value):

@@ -13,7 +13,11 @@ EARLY_KINDS = frozenset({"status_500", "status_502", "status_503", "status_400",
 PAGE_KINDS = frozenset({"truncated_json", "data_missing", "data_not_list", "record_without_id",
                         "record_without_updated_at", "record_bad_updated_at", "next_self", "next_foreign",
                         "empty_page_with_next", "huge_page"})
-KINDS = EARLY_KINDS | PAGE_KINDS
+# Next links that lead back to pages already read (loops.py). Each counts only the pages it can play on
+# (see `Fault`), so it is picked once the page is built, apart from the kinds above.
+LOOP_KINDS = frozenset({"next_repeat", "next_back", "last_page_loops", "repeat_forever"})
+KINDS = EARLY_KINDS | PAGE_KINDS | LOOP_KINDS
+REQUEST_KINDS = EARLY_KINDS | PAGE_KINDS  # picked when the request arrives
 # The token endpoint has no page, so only these make sense there.
 TOKEN_KINDS = EARLY_KINDS | {"truncated_json"}
 TARGETS = ALL_STREAMS + ("token",)
@@ -29,6 +33,17 @@ class Fault:
 
     `status_400` answers with `detail`; `timeout` holds the answer for settings.fault_hang_seconds;
     `reset` closes the connection without an answer; `short_body` promises more bytes than it sends.
+
+    The loop kinds (LOOP_KINDS) write their next links as the settings choose (never a copy of `self`):
+    `next_repeat` leads to the page just read (its cursor; a first page: its filters reversed, without
+    `limit`); `next_back` goes on to the next page B, whose next link leads back (A -> B -> A);
+    `last_page_loops`, on a page with no more records, leads to that page again under a new cursor,
+    whose page then links to itself, for good; `repeat_forever` links to the same records under a fresh
+    cursor each time, for good. `after` and `count` count only the pages with records a loop kind can play
+    on (with more records for next_back, a last page for last_page_loops, any for the others); a page
+    reached through a cursor a loop issued (next_back's B, the pages of last_page_loops and
+    repeat_forever) plays its part and is not counted. With count None a loop kind fires on every page
+    it can play on, so next_repeat and next_back then never let go either.
     """
 
     kind: str

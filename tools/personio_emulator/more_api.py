@@ -6,8 +6,9 @@ the tenant has not licensed is 404, or 412 for legal entities; then faults and t
 then an unknown parent (person, absence) is 404.
 """
 from . import views
-from .api import injected_fault, page_reply, refusal, refused_cursor_filters, throttled
+from .api import injected_fault, page_reply, refusal, refused_cursor_filters, served_limit, throttled
 from .endpoints import BadRequest
+from .links import query_of
 from .more_endpoints import MoreEndpoint, next_cursor, read
 from .replies import Reply, problem
 
@@ -30,16 +31,16 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
         return replaced
 
     try:
-        query = read(endpoint, request.query, parent)
+        query = read(endpoint, query_of(request, settings), parent)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
     refused = refused_cursor_filters(emu, query)
     if refused is not None:
         return refused
 
-    limit = query.limit * 10 if kind == "huge_page" else query.limit
+    limit = served_limit(settings, endpoint.stream, query.limit, kind)
     page = views.page(emu.company, endpoint, parent, query, settings, grant.scopes, limit)
     if page is None:
         return problem(404, "Not Found", f"{_PARENTS[endpoint.stream]} {parent} not found")
-    return page_reply(emu, request, page.blobs, page.more, page.last_key, query.after,
-                      lambda after, nonce=0: next_cursor(endpoint, query, parent, after, nonce), kind)
+    return page_reply(emu, request, endpoint.stream, page.blobs, page.more, page.last_key, query,
+                      lambda after, extra=None: next_cursor(endpoint, query, parent, after, extra), kind)

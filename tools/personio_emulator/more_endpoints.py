@@ -90,6 +90,8 @@ class MoreQuery:
     filters: Dict[str, List[str]]  # as sent: the next cursor carries them
     values: Dict[str, object]  # as read: what views.py applies
     filters_with_cursor: List[str]
+    cursor: Optional[str] = None  # the cursor as sent: None on a first page
+    marks: Dict[str, object] = field(default_factory=dict)  # a loop fault's marks in that cursor
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -108,6 +110,7 @@ def read(endpoint: MoreEndpoint, params: Dict[str, List[str]], parent: Optional[
     limit = read_limit(limit_values, endpoint.max_limit)
     with_cursor: List[str] = []
     after = None
+    state = {}
     if cursor_values is not None:
         state = read_cursor(cursor_values, endpoint.stream, parent)
         with_cursor = sorted(params)
@@ -116,14 +119,15 @@ def read(endpoint: MoreEndpoint, params: Dict[str, List[str]], parent: Optional[
             limit = state.get("l", endpoint.default_limit)
     else:
         filters = params
-    return MoreQuery(limit or endpoint.default_limit, after, filters, _values(endpoint, filters), with_cursor)
+    return MoreQuery(limit or endpoint.default_limit, after, filters, _values(endpoint, filters), with_cursor,
+                     cursor_values[0] if cursor_values else None, cursor.marks(state))
 
 
-def next_cursor(endpoint: MoreEndpoint, query: MoreQuery, parent: Optional[str], after, nonce: int = 0) -> str:
+def next_cursor(endpoint: MoreEndpoint, query: MoreQuery, parent: Optional[str], after,
+                extra: Optional[dict] = None) -> str:
+    """`extra`: a nonce ("n", making an otherwise identical cursor distinct) or a loop fault's marks."""
     state = {"e": endpoint.stream, "p": parent, "f": query.filters, "a": after, "l": query.limit}
-    if nonce:
-        state["n"] = nonce  # makes an otherwise identical cursor distinct (empty-page fault)
-    return cursor.encode(state)
+    return cursor.encode({**state, **(extra or {})})
 
 
 def _values(endpoint: MoreEndpoint, filters: Dict[str, List[str]]) -> Dict[str, object]:

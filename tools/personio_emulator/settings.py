@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Dict, List, Optional, Set, Tuple
 
 from .faults import Fault
+from .links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
 from .streams import ALL_STREAMS
 
 PERSONS_SCOPE = "personio:persons:read"
@@ -85,7 +86,16 @@ class EmulatorSettings:
 
     # -- lists --
     naive_filter_timezone: str = "UTC"  # zone for offset-less filter values, e.g. "Europe/Berlin"
-    relative_next_links: bool = False
+    relative_next_links: bool = False  # True: self and next links are relative (/v2/…?cursor=…)
+    # how links are written (links.py): self "echo" (the request as sent) or "cursor" (the page's cursor
+    # alone); next "cursor" (Personio's live shape), "cursor_limit" or "limit_cursor"; the cursor in links
+    # "percent"-encoded (%2B %2F %3D) or "raw" (+ / =; a raw + that arrives as a space is read as +)
+    self_link: str = "echo"
+    next_link: str = "cursor"
+    link_cursor_escaping: str = "percent"
+    # stream -> the most records a page holds whatever the limit asked: short pages with a next link, so a
+    # small company's lists still span many pages
+    page_cap: Dict[str, int] = field(default_factory=dict)
     allow_filters_with_cursor: bool = False  # strict by default: filters live in the cursor
     # None: attendance periods come in (updated_at, id) order (fast); the real API's documented
     # default is "person.id,start.date_time,end.date_time", set that to test order independence.
@@ -127,6 +137,13 @@ def check(settings: EmulatorSettings) -> None:
         raise ValueError(f"projects_scope must be {PROJECTS_SCOPE} or {ATTENDANCES_SCOPE}")
     if settings.recruiting_timestamps not in RECRUITING_TIMESTAMPS:
         raise ValueError(f"recruiting_timestamps must be one of {', '.join(RECRUITING_TIMESTAMPS)}")
+    for name, allowed in (("self_link", SELF_LINKS), ("next_link", NEXT_LINKS),
+                          ("link_cursor_escaping", CURSOR_ESCAPES)):
+        if getattr(settings, name) not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    for stream, cap in settings.page_cap.items():
+        if stream not in STREAMS or not isinstance(cap, int) or cap < 1:
+            raise ValueError(f"page_cap: {stream!r} must be a stream with a cap >= 1")
     unknown = set(settings.unlicensed_modules) - set(STREAMS)
     if unknown:
         raise ValueError(f"unlicensed_modules: unknown streams {', '.join(sorted(unknown))}")
@@ -158,6 +175,8 @@ def apply_patch(settings: EmulatorSettings, patch: dict) -> None:
             value = None if value is None else set(value)
         elif name == "rate_limits":
             value = {stream: (float(pair[0]), int(pair[1])) for stream, pair in value.items()}
+        elif name == "page_cap":
+            value = {stream: int(cap) for stream, cap in value.items()}
         elif name == "faults":
             value = [Fault.from_dict(f) for f in value]
         elif name in ("data_end", "data_start") and value is not None:
