@@ -31,7 +31,7 @@ each test below waits for its row. Each scenario selects the streams its fault c
 - Loops, each in another link writing, on attendance periods, employments, compensations and recruiting
   applications: a next link back to the page just read, an A -> B -> A cycle, a last page that links back
   to itself and then to itself for good (the shape that made one independent server's sync loop), and new
-  cursors to the same records forever. The sync ends (the runner kills it at 90 s), the looping stream
+  cursors to the same records forever. The sync ends (the runner kills it at 150 s), the looping stream
   fails with a message naming it and the loop, the other stream completes, the exit status is non-zero,
   and the next sync, the fault gone, loses nothing.
 - Interruption: a sync killed at a seeded random line and resumed from the last state it emitted
@@ -42,7 +42,7 @@ each test below waits for its row. Each scenario selects the streams its fault c
 
 Real-time cost: bursts cost the connector's first backoff (2 s) each; the storms 20 to 40 s; the
 persistent faults about 40 s until the stop plus the resumed sync; the silent server about 160 s; the
-read timeout 30 s; each link or loop row 20 to 50 s (90 s at most each sync). All rows run at once, six
+read timeout 30 s; each link or loop row 20 to 50 s (150 s at most each sync). All rows run at once, six
 at a time: about six minutes.
 """
 import pytest

@@ -1067,7 +1067,7 @@ SCENARIO_LIST = [
 # month; the runner kills a sync at LOOP_DEADLINE_SECONDS, so a connector that loops fails its row quickly.
 
 LOOP_COMPANY = {"persons": 20, "absence_periods": 20, "attendance_periods": 60, "compensation_months": 4}
-LOOP_DEADLINE_SECONDS = 90
+LOOP_DEADLINE_SECONDS = 150
 PAGE_CAPS = {"attendance_periods": 2, "employments": 1, "compensations": 4, "recruiting_applications": 4}
 LOOPED_STREAMS = tuple(PAGE_CAPS)
 WRITINGS = {

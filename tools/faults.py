@@ -8,7 +8,7 @@ time. Problems follow the table; the exit status is 1 if there are any.
 
 Everything runs in real time: a persistent fault costs one request's backoff (36 s) before the read stops,
 the silent server six 20 s read timeouts on top, and the two outages then resume in a second sync; the link
-and loop rows take 20 to 50 s each (a looping sync is killed at 90 s): expect about six minutes.
+and loop rows take 20 to 50 s each (a looping sync is killed at 150 s): expect about six minutes.
 --sleep-scale N compresses the persistent faults' backoff sleeps N times inside the connector process and
 estimates their real time instead.
 """
