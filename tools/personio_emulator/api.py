@@ -9,6 +9,7 @@ from .endpoints import ATTENDANCE_PERIODS, PERSONS, BadRequest, Endpoint, next_c
 from .faults import pick
 from .injection import early_reply, finish
 from .replies import Reply, problem
+from .settings import BETA_STREAMS, CURSOR_WINS
 
 _RECORD_FAULTS = {"record_without_id", "record_without_updated_at", "record_bad_updated_at"}
 _nonces = itertools.count(1)
@@ -53,16 +54,27 @@ def injected_fault(settings, stream: str) -> Tuple[Optional[str], Optional[Reply
     return fault.kind, early_reply(fault.kind, fault.detail)
 
 
-def refused_cursor_filters(emu, query) -> Optional[Reply]:
-    """Filters sent next to a cursor are counted, and refused unless the settings allow them."""
+def refused_cursor_filters(emu, stream: str, query) -> Optional[Reply]:
+    """Filters sent next to a cursor are counted; persons and employments ignore them (the cursor wins), the
+    other lists refuse them (settings.CURSOR_WINS)."""
     if not query.filters_with_cursor:
         return None
     emu.stats.count_filters_with_cursor()
-    if emu.settings.allow_filters_with_cursor:
+    if stream in CURSOR_WINS:
         return None
     names = ", ".join(query.filters_with_cursor)
     return problem(400, "Invalid request content",
                    f"Filters may not be sent together with a cursor (got {names}); the cursor carries them")
+
+
+def refused_beta(settings, stream: str, request) -> Optional[Reply]:
+    """With settings.beta_header_required, a list Personio still documents as beta wants `Beta: true`. Our
+    judgement of the answer without it: a 400 naming the header, like any other malformed request."""
+    if not settings.beta_header_required or stream not in BETA_STREAMS:
+        return None
+    if (request.headers.get("Beta") or "").strip().lower() == "true":
+        return None
+    return problem(400, "Bad Request", "This endpoint is in beta: send the header `Beta: true`")
 
 
 def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
@@ -80,7 +92,7 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
         query = read_query(endpoint, request.query, settings.naive_filter_timezone, default_sort)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
-    refused = refused_cursor_filters(emu, query)
+    refused = refused_cursor_filters(emu, endpoint.stream, query)
     if refused is not None:
         return refused
 

@@ -6,7 +6,7 @@ the tenant has not licensed is 404, or 412 for legal entities; then faults and t
 then an unknown parent (person, absence) is 404.
 """
 from . import views
-from .api import injected_fault, page_reply, refusal, refused_cursor_filters, throttled
+from .api import injected_fault, page_reply, refusal, refused_beta, refused_cursor_filters, throttled
 from .endpoints import BadRequest
 from .more_endpoints import MoreEndpoint, next_cursor, read
 from .replies import Reply, problem
@@ -25,6 +25,9 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
     refused = refusal(settings, grant, endpoint.stream, scope, request.path, scope_status)
     if refused is not None:
         return refused
+    refused = refused_beta(settings, endpoint.stream, request)
+    if refused is not None:
+        return refused
     kind, replaced = injected_fault(settings, endpoint.stream)
     if replaced is not None:
         return replaced
@@ -33,7 +36,7 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
         query = read(endpoint, request.query, parent)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
-    refused = refused_cursor_filters(emu, query)
+    refused = refused_cursor_filters(emu, endpoint.stream, query)
     if refused is not None:
         return refused
 
