@@ -2,7 +2,8 @@
 
 The order of the checks: a bad token is 401 and a throttled one 429 before anything else; a
 missing scope is 403 (employments: settings.persons_missing_scope_status, as persons); a module
-the tenant has not licensed is 404, or 412 for legal entities; then faults and the query (400);
+the tenant has not licensed is 404, or 412 for legal entities; a beta list without `Beta: true` is 400
+when settings.beta_header_required; then faults and the query (400);
 then an unknown parent (person, absence) is 404.
 """
 from . import views
