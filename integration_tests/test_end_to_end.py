@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -178,9 +179,13 @@ def key_of(stream: str, record: Dict[str, Any]) -> Tuple[str, ...]:
 
 
 def instant(value: Any) -> datetime:
-    """An RFC 3339 string, or a recruiting timestamp object {"date-time": …, "timezone": …}, as a UTC datetime."""
+    """An RFC 3339 string, or a recruiting timestamp object {"date-time": …, "timezone": …}, as a UTC datetime. A
+    date-time without offset is wall time: an object's in its own timezone, a string's in UTC."""
     text = value["date-time"] if isinstance(value, dict) else value
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(value["timezone"]) if isinstance(value, dict) else timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def micros(moment: datetime) -> int:
