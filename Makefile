@@ -8,8 +8,12 @@ STAMP := $(VENV)/.installed
 PYAIRBYTE_VENV := .venv-pyairbyte
 PYAIRBYTE_STAMP := $(PYAIRBYTE_VENV)/.installed
 PYAIRBYTE_REQUIREMENTS := integration_tests/pyairbyte-requirements.txt
+# personio-client too (see integration_tests/personio-client-requirements.txt).
+PERSONIO_CLIENT_VENV := .venv-personio-client
+PERSONIO_CLIENT_STAMP := $(PERSONIO_CLIENT_VENV)/.installed
+PERSONIO_CLIENT_REQUIREMENTS := integration_tests/personio-client-requirements.txt
 
-.PHONY: install pyairbyte demo test benchmark faults clean
+.PHONY: install pyairbyte personio-client demo test benchmark faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +31,18 @@ $(PYAIRBYTE_STAMP): $(PYAIRBYTE_REQUIREMENTS)
 
 pyairbyte: $(PYAIRBYTE_STAMP)
 
+$(PERSONIO_CLIENT_STAMP): $(PERSONIO_CLIENT_REQUIREMENTS)
+	$(PYTHON) -m venv $(PERSONIO_CLIENT_VENV)
+	$(PERSONIO_CLIENT_VENV)/bin/pip install --quiet --upgrade pip
+	$(PERSONIO_CLIENT_VENV)/bin/pip install --quiet -r $(PERSONIO_CLIENT_REQUIREMENTS)
+	touch $(PERSONIO_CLIENT_STAMP)
+
+personio-client: $(PERSONIO_CLIENT_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
-test: $(STAMP) $(PYAIRBYTE_STAMP)
+test: $(STAMP) $(PYAIRBYTE_STAMP) $(PERSONIO_CLIENT_STAMP)
 	$(BIN)/python -m pytest -q
 
 benchmark: $(STAMP)
@@ -40,4 +52,4 @@ faults: $(STAMP)
 	$(BIN)/python -m tools.faults
 
 clean:
-	rm -rf $(VENV) $(PYAIRBYTE_VENV) build *.egg-info output
+	rm -rf $(VENV) $(PYAIRBYTE_VENV) $(PERSONIO_CLIENT_VENV) build *.egg-info output

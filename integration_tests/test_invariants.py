@@ -30,6 +30,7 @@ it would re-run dozens of syncs, and a failure prints its example in full instea
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple, Union
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -217,8 +218,12 @@ def version(stream: str, record: dict) -> datetime:
 
 
 def moment(value) -> datetime:
-    """A timestamp as an instant: text, or recruiting's {"date-time": …, "timezone": …} object."""
-    return parse_instant(value["date-time"] if isinstance(value, dict) else value)
+    """A timestamp as an instant: text, or recruiting's {"date-time": …, "timezone": …} object. A date-time
+    without offset is wall time: an object's in its own timezone, text's in UTC."""
+    at = parse_instant(value["date-time"] if isinstance(value, dict) else value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(value["timezone"]) if isinstance(value, dict) else timezone.utc)
+    return at
 
 
 def instant(record: dict) -> datetime:
@@ -229,13 +234,13 @@ def comparable(record: dict, stream: Optional[str] = None) -> dict:
     """A record with its updated_at as an instant (the connector writes it in UTC, the API may not) and
     without top-level nulls: the CDK's message serializer leaves those out (a missing field reads as null).
     Recruiting: without the `*_original` fields the connector adds (the API's timestamp objects, kept as
-    sent), and created_at and updated_at as instants to the second, as the connector writes them."""
+    sent), and created_at and updated_at as instants, which the connector writes in UTC."""
     kept = {k: v for k, v in record.items() if v is not None}
     if stream in RECRUITING:
         kept = {k: v for k, v in kept.items() if not k.endswith("_original")}
         for name in ("created_at", "updated_at"):
             if name in kept:
-                kept[name] = moment(kept[name]).replace(microsecond=0)
+                kept[name] = moment(kept[name])
         return kept
     return {**kept, "updated_at": instant(record)}
 

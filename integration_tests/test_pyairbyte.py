@@ -26,6 +26,7 @@ import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -157,14 +158,15 @@ def records_read(stdout: str) -> int:
 
 def instant(value: Any) -> Optional[datetime]:
     """An updated_at as an instant in UTC, whichever way it is written (RFC 3339, DuckDB's text, a recruiting object)."""
-    if isinstance(value, dict):
-        value = value.get("date-time")
+    zone = timezone.utc
+    if isinstance(value, dict):  # a date-time without offset is wall time in the object's own timezone
+        value, zone = value.get("date-time"), ZoneInfo(value.get("timezone") or "UTC")
     if not isinstance(value, str):
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    # DuckDB gives PyAirbyte's timestamps back in UTC without an offset. Compared to the second: the connector
-    # writes recruiting timestamps without their fraction.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    # DuckDB gives PyAirbyte's timestamps back in UTC without an offset. Compared to the second, as DuckDB's text
+    # may leave a fraction out.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(timezone.utc).replace(microsecond=0)
 
 
 class Truth:

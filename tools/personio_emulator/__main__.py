@@ -6,7 +6,8 @@ import sys
 from .emulator import Emulator
 from .faults import Fault
 from .links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
-from .settings import ALL_SCOPES, PERSONIO_LIKE_RATE_LIMITS, RECRUITING_TIMESTAMPS, STREAMS, EmulatorSettings
+from .settings import (ALL_SCOPES, CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS, RECRUITING_TIMESTAMPS, STREAMS,
+                       EmulatorSettings, personio_like_rate_limits)
 
 
 def _rate_limit(text: str):
@@ -46,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--rate-limit", type=_rate_limit, action="append", default=[], metavar="STREAM=RATE/BURST")
     p.add_argument("--personio-like-rate-limits", action="store_true",
-                   help="a bucket per endpoint as one live probe saw (persons 30/s, others 10/s); --rate-limit overrides")
+                   help="a bucket per endpoint as Personio's: persons 30/s, burst --persons-burst; others 10/s")
+    p.add_argument("--persons-burst", type=int, choices=PERSONS_BURSTS, default=100,
+                   help="persons burst with --personio-like-rate-limits: 100 (live check) or 30 (an earlier probe)")
     p.add_argument("--credential-rate-limit", type=int, metavar="PER_MINUTE", help="e.g. 200, across endpoints")
     p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
     p.add_argument("--token-lifetime", type=int, default=86_400, metavar="SECONDS")
@@ -63,7 +66,6 @@ def parser() -> argparse.ArgumentParser:
                    help="the cursor in links as %%2B %%2F %%3D, or raw + / =")
     p.add_argument("--naive-timezone", default="UTC", help="zone of offset-less filter values")
     p.add_argument("--attendance-sort", help="default attendance order, e.g. person.id,start.date_time,end.date_time")
-    p.add_argument("--allow-filters-with-cursor", action="store_true")
     p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[:STREAM[:AFTER[:COUNT]]]")
     p.add_argument("--fault-hang-seconds", type=float, default=10.0)
     p.add_argument("--client-id", default=EmulatorSettings.client_id)
@@ -73,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--unlicensed", default="", metavar="STREAMS",
                    help="comma separated streams whose module is off: 404 (legal_entities: 412)")
     p.add_argument("--recruiting-timestamps", choices=RECRUITING_TIMESTAMPS, default="mixed")
+    p.add_argument("--beta-header-required", action="store_true", help="beta lists answer 400 without `Beta: true`")
+    p.add_argument("--custom-attribute-values", choices=CUSTOM_ATTRIBUTE_VALUES, default="string")
+    p.add_argument("--unseen-nulls", action="store_true", help="null profile_picture and preferred_name")
     p.add_argument("--org-unit-ids-collide", action="store_true", help="some team ids equal department ids")
     p.add_argument("--log-requests", action="store_true")
     return p
@@ -95,9 +100,11 @@ def settings_from(args) -> EmulatorSettings:
         whitelisted_person_attributes=whitelist, naive_filter_timezone=args.naive_timezone,
         relative_next_links=args.relative_next_links, self_link=args.self_link, next_link=args.next_link,
         link_cursor_escaping=args.link_cursor_escaping, page_cap=dict(args.page_cap),
-        allow_filters_with_cursor=args.allow_filters_with_cursor,
         attendance_default_sort=args.attendance_sort,
-        rate_limits={**(PERSONIO_LIKE_RATE_LIMITS if args.personio_like_rate_limits else {}), **dict(args.rate_limit)},
+        rate_limits={**(personio_like_rate_limits(args.persons_burst) if args.personio_like_rate_limits else {}),
+                     **dict(args.rate_limit)},
+        beta_header_required=args.beta_header_required,
+        custom_attribute_values=args.custom_attribute_values, unseen_nulls=args.unseen_nulls,
         unlicensed_modules={s.strip() for s in args.unlicensed.split(",") if s.strip()},
         recruiting_timestamps=args.recruiting_timestamps, org_unit_ids_collide=args.org_unit_ids_collide,
         retry_after_on_429=args.retry_after, credential_rate_limit_per_minute=args.credential_rate_limit,

@@ -10,6 +10,7 @@ from .injection import early_reply, finish
 from .links import base_url, cursor_href, query_of, self_href
 from .loops import fresh_nonce, next_link
 from .replies import Reply, problem
+from .settings import BETA_STREAMS, CURSOR_WINS
 
 _RECORD_FAULTS = {"record_without_id", "record_without_updated_at", "record_bad_updated_at"}
 _LINK_FAULTS = {"empty_page_with_next", "next_self", "next_foreign"}
@@ -61,16 +62,27 @@ def served_limit(settings, stream: str, asked: int, kind: Optional[str]) -> int:
     return served * 10 if kind == "huge_page" else served
 
 
-def refused_cursor_filters(emu, query) -> Optional[Reply]:
-    """Filters sent next to a cursor are counted, and refused unless the settings allow them."""
+def refused_cursor_filters(emu, stream: str, query) -> Optional[Reply]:
+    """Filters sent next to a cursor are counted; persons and employments ignore them (the cursor wins), the
+    other lists refuse them (settings.CURSOR_WINS)."""
     if not query.filters_with_cursor:
         return None
     emu.stats.count_filters_with_cursor()
-    if emu.settings.allow_filters_with_cursor:
+    if stream in CURSOR_WINS:
         return None
     names = ", ".join(query.filters_with_cursor)
     return problem(400, "Invalid request content",
                    f"Filters may not be sent together with a cursor (got {names}); the cursor carries them")
+
+
+def refused_beta(settings, stream: str, request) -> Optional[Reply]:
+    """With settings.beta_header_required, a list Personio still documents as beta wants `Beta: true`. Our
+    judgement of the answer without it: a 400 naming the header, like any other malformed request."""
+    if not settings.beta_header_required or stream not in BETA_STREAMS:
+        return None
+    if (request.headers.get("Beta") or "").strip().lower() == "true":
+        return None
+    return problem(400, "Bad Request", "This endpoint is in beta: send the header `Beta: true`")
 
 
 def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
@@ -88,7 +100,7 @@ def _answer(emu, endpoint: Endpoint, request, grant) -> Reply:
         query = read_query(endpoint, query_of(request, settings), settings.naive_filter_timezone, default_sort)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
-    refused = refused_cursor_filters(emu, query)
+    refused = refused_cursor_filters(emu, endpoint.stream, query)
     if refused is not None:
         return refused
 

@@ -3,7 +3,7 @@ import time
 from typing import Optional
 from urllib.parse import parse_qs
 
-from . import admin
+from . import admin, single
 from .api import list_endpoint
 from .auth import revoke_endpoint, token_endpoint
 from .endpoints import BY_PATH
@@ -41,8 +41,11 @@ def handle(emu, request: Request) -> Reply:
         return admin.handle(emu, request)
     endpoint = BY_PATH.get(request.path)
     more = None if endpoint is not None else route(request.path)  # the section 7 endpoints
+    one = None if endpoint is not None or more is not None else single.route(request.path)
     if more is not None:
         name = more[0].stream
+    elif one is not None:
+        name = one[0]
     else:
         name = endpoint.stream if endpoint else _AUTH_PATHS.get(request.path, "unknown")
     entry = log_entry(request.method, request.path, name, request.query, request.headers)
@@ -52,12 +55,14 @@ def handle(emu, request: Request) -> Reply:
 
     if name == "unknown":
         reply = problem(404, "Not Found", f"No resource at {request.path}")
-    elif request.method != ("GET" if endpoint or more else "POST"):
+    elif request.method != ("GET" if endpoint or more or one else "POST"):
         reply = problem(405, "Method Not Allowed", f"{request.method} is not allowed on {request.path}")
     elif endpoint is not None:
         reply = list_endpoint(emu, endpoint, request)
     elif more is not None:
         reply = more_list(emu, more[0], more[1], request)
+    elif one is not None:
+        reply = single.one_record(emu, one, request)
     elif name == "token":
         reply = _token(emu, request)
     else:

@@ -178,8 +178,10 @@ class Catalog:
         rng = self._rng("jobs")
         band_ids = [b["id"] for b in self.salary_bands]
         self.jobs = []
-        for k, job_id in enumerate(_digit_ids(rng, count, 700_000)):
+        for k, number in enumerate(_digit_ids(rng, count, 700_000)):
             bands = sorted(rng.sample(band_ids, min(len(band_ids), rng.choice([0, 1, 1, 1, 2]))), key=int)
+            # an employment's job.id has format uuid in the published definition, so job ids are UUIDs
+            job_id = hashed_uuid(self.seed, "job", number)
             self.jobs.append({"id": job_id, "name": _name(JOB_TITLES, k), "salary_band_ids": bands})
 
     def _projects(self, project_ids: List[str]) -> None:

@@ -15,6 +15,7 @@ from typing import Callable, Hashable, List, NamedTuple, Optional, Union
 from . import times
 from .extra import Extra
 from .generator import PERIOD_STYLES, Generator, uuid_from
+from .person_dialect import person_dialect
 from .streams import BASE_STREAMS, MORE_STREAMS
 
 STREAMS = BASE_STREAMS  # the indexed ones; extra.py holds the section 7 streams
@@ -102,6 +103,7 @@ class Company:
         self._blobs = {s: {} for s in STREAMS}
         self._next_ordinal = {s: 0 for s in STREAMS}
         self._sorted_views = {}
+        self._person_dialect = (self.settings.custom_attribute_values, self.settings.unseen_nulls)
 
         # one rng per stream, so changing one stream's size leaves the others byte-identical
         skeletons = self._gen.person_skeletons(random.Random(f"{seed}-persons"), persons)
@@ -129,6 +131,23 @@ class Company:
             self._blobs["persons"].clear()
             for row in self._rows["persons"].values():
                 row.variants = None
+
+    def person_blob(self, person_id: str, whitelist: Optional[frozenset]) -> Optional[bytes]:
+        """One person's JSON as the list serves it; None when there is no such person."""
+        with self._lock:
+            row = self._rows["persons"].get(person_id)
+            return None if row is None else self._blob("persons", row, whitelist)
+
+    def employment_blob(self, person_id: str, employment_id: str) -> Optional[bytes]:
+        """One employment's JSON as the person's list serves it; None when either is unknown."""
+        settings = self.settings
+        allowed = settings.whitelisted_employment_attributes
+        with self._lock:
+            for employment in self.extra.employments_of(person_id) or []:
+                if employment.id == employment_id:
+                    return employment.render(self.base_url, None if allowed is None else frozenset(allowed),
+                                             settings.employment_person_omitted)
+        return None
 
     def size(self, stream: str) -> int:
         if stream in MORE_STREAMS:
@@ -223,6 +242,8 @@ class Company:
         company version and `order_token`, and `after` is a tuple key of that order.
         """
         with self._lock:
+            if stream == "persons":
+                self._follow_person_dialect()
             keys = self._keys[stream]
             lo = 0 if lower is None else bisect.bisect_left(keys, index_key(lower))
             hi = len(keys) if upper is None else bisect.bisect_left(keys, index_key(upper + 1))
@@ -303,6 +324,8 @@ class Company:
             build = self._gen.absence_json if stream == "absence_periods" else self._gen.attendance_json
             return build(row.id, row.person_id, row.updated_us, created_us, row.style, row.noise)
         record = dict(self._fields(stream, row))
+        if stream == "persons":
+            record = person_dialect(record, self.settings)
         record["created_at"] = times.render(created_us, row.style)
         record["updated_at"] = times.render(row.updated_us, row.style)
         if stream == "persons":
@@ -315,6 +338,8 @@ class Company:
         return json.loads(self._blob(stream, row, None))
 
     def _blob(self, stream: str, row: Row, whitelist: Optional[frozenset]) -> bytes:
+        if stream == "persons":
+            self._follow_person_dialect()
         cache = self._blobs[stream]
         key = row.key
         full = cache.get(key)
@@ -328,6 +353,15 @@ class Company:
         if blob is None:
             blob = row.variants[whitelist] = _dumps(_whitelisted(json.loads(full), whitelist))
         return blob
+
+    def _follow_person_dialect(self) -> None:
+        """Cached persons were rendered in one dialect; a test may switch it between requests."""
+        dialect = (self.settings.custom_attribute_values, self.settings.unseen_nulls)
+        if dialect != self._person_dialect:
+            self._person_dialect = dialect
+            self._blobs["persons"].clear()
+            for row in self._rows["persons"].values():
+                row.variants = None
 
     def prerender(self) -> None:
         """Build every record's JSON bytes now, so the first sync measures the connector only."""

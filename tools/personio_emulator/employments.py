@@ -6,7 +6,7 @@ employment is terminated; a person with two employments left the first one befor
 Every reference points into the catalog, and a supervisor is another person of the company.
 """
 import random
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import List, Optional
 
 from . import times
@@ -16,7 +16,8 @@ from .replies import json_bytes
 EPOCH_DAY = date(1970, 1, 1)
 EARLIEST_START = (date(2012, 1, 1) - EPOCH_DAY).days
 HOURS = [40.0, 32.0, 30.0, 24.0, 20.0]
-TERMINATION_TYPES = ["EMPLOYEE_RESIGNATION", "EMPLOYER_TERMINATION", "MUTUAL_AGREEMENT"]
+# from the published enum (contract §8): resignation, dismissal, mutual agreement
+TERMINATION_TYPES = ["EMPLOYEE", "FIRED", "AGREEMENT"]
 TERMINATION_REASONS = [None, "New job", "Relocation", "Restructuring", "Personal reasons", "Studium / Ausbildung"]
 # Always visible, whatever the credential's whitelist says (contract section 7)
 ALWAYS_VISIBLE = ("id", "person", "status", "_meta")
@@ -135,8 +136,9 @@ def _employment(rng, seed, person_id, k, basis, status, current, catalog, superv
     if last is not None and (current or rng.random() < 0.5):
         notice = max(start, last - 14 - rng.randrange(80))
         terminated_us = notice * times.DAY + (8 + rng.randrange(10)) * times.HOUR + rng.randrange(3600) * times.SECOND
+        # terminated_at is a date in the published definition; the instant still bounds updated_at
         termination = {"termination_date": _day(notice), "last_working_day": _day(last),
-                       "terminated_at": times.render(terminated_us), "type": rng.choice(TERMINATION_TYPES),
+                       "terminated_at": _day(notice), "type": rng.choice(TERMINATION_TYPES),
                        "reason": rng.choice(TERMINATION_REASONS)}
     elif last is not None:
         contract_end = _day(last)  # a fixed-term contract that ran out
@@ -173,20 +175,21 @@ def _employment(rng, seed, person_id, k, basis, status, current, catalog, superv
         "org_units": org_units,
         "cost_centers": [{"id": c["id"], "weight": w} for c, w in zip(centers, weights)],
         "legal_entity": {"id": legal_entity},
-        "job": {"id": job["id"]},
+        # a fifth hold no job, as the live check saw (a share fixed by the id, so no draw changes)
+        "job": None if int(employment_id(seed, person_id, k)[:2], 16) < 52 else {"id": job["id"]},
         "termination": termination,
     }
-    created_us, updated_us, style = _stamps(rng, start, end_us, termination)
+    created_us, updated_us, style = _stamps(rng, start, end_us, None if termination is None else terminated_us)
     return Employment(fields["id"], person_id, created_us, updated_us, style, fields, basis)
 
 
-def _stamps(rng, start_day: int, end_us: int, termination):
+def _stamps(rng, start_day: int, end_us: int, terminated_us):
     """created_at around the start (entered up to two months ahead), updated_at after it and after
     any termination, never past the data end; a few on exact day edges, some with fractions."""
     created = min(start_day * times.DAY - rng.randrange(60 * 86400) * times.SECOND, end_us - times.DAY)
     low = created
-    if termination is not None:
-        low = max(low, times.instant(times.parse(termination["terminated_at"]), timezone.utc))
+    if terminated_us is not None:
+        low = max(low, terminated_us)
     low = min(low, end_us)
     r = rng.random()
     if r < 0.05:

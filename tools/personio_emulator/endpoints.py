@@ -16,9 +16,9 @@ from .settings import ABSENCES_SCOPE, ATTENDANCES_SCOPE, PERSONS_SCOPE
 
 @dataclass(frozen=True)
 class Filter:
-    kind: str  # "instant" (RFC 3339 instants), "wall" (offset-less local times), "date", "in", "enum"
+    kind: str  # "instant" (RFC 3339 instants), "wall" (offset-less local times), "date", "in", "enum", "text"
     field: str  # dotted path into the rendered record
-    op: str = ""  # gt | lt | gte | lte for the ordered kinds
+    op: str = ""  # eq | gt | lt | gte | lte for the ordered kinds
     allowed: tuple = ()  # values an "enum" filter accepts
 
 
@@ -41,11 +41,16 @@ def _ordered(kind: str, name: str, ops) -> Dict[str, Filter]:
 
 PERSONS = Endpoint(
     "persons", "/v2/persons", PERSONS_SCOPE, max_limit=50, default_limit=10,
-    filters={
+    filters={  # every filter of the published definition (contract §8)
         **_ordered("instant", "updated_at", ("gt", "lt")),  # strict, and no .gte/.lte at all
         **_ordered("instant", "created_at", ("gt", "lt")),
+        "updated_at": Filter("instant", "updated_at", "eq"),
+        "created_at": Filter("instant", "created_at", "eq"),
         "id": Filter("in", "id"),
         "email": Filter("in", "email"),
+        "first_name": Filter("text", "first_name"),
+        "last_name": Filter("text", "last_name"),
+        "preferred_name": Filter("text", "preferred_name"),
         "status": Filter("enum", "status", allowed=("ACTIVE", "INACTIVE")),
     },
     offsets="required", plain_dates=True,
@@ -199,7 +204,9 @@ def _read_filters(endpoint: Endpoint, filters: Dict[str, List[str]], naive_zone:
         if len(values) != 1:
             raise BadRequest(f"{name} may be given once")
         text = values[0]
-        if spec.kind == "enum":
+        if spec.kind == "text":
+            checks.append(lambda r, f=spec.field, v=text: _get(r, f) == v)
+        elif spec.kind == "enum":
             if text not in spec.allowed:
                 raise BadRequest(f"{name} must be one of {', '.join(spec.allowed)}")
             checks.append(lambda r, f=spec.field, v=text: _get(r, f) == v)
@@ -216,10 +223,10 @@ def _read_filters(endpoint: Endpoint, filters: Dict[str, List[str]], naive_zone:
             value = times.instant(parsed, timezone.utc if parsed.date_only else naive_zone)
             if spec.field == "updated_at":
                 # the index holds exact instants: strict bounds become inclusive ones a microsecond in
-                if spec.op in ("gt", "gte"):
+                if spec.op in ("gt", "gte", "eq"):
                     bound = value + 1 if spec.op == "gt" else value
                     lower = bound if lower is None else max(lower, bound)
-                else:
+                if spec.op in ("lt", "lte", "eq"):
                     bound = value - 1 if spec.op == "lt" else value
                     upper = bound if upper is None else min(upper, bound)
             else:
@@ -252,7 +259,7 @@ def _get(record: dict, path: str):
 
 
 _OPS = {
-    "gt": lambda a, b: a > b, "lt": lambda a, b: a < b,
+    "eq": lambda a, b: a == b, "gt": lambda a, b: a > b, "lt": lambda a, b: a < b,
     "gte": lambda a, b: a >= b, "lte": lambda a, b: a <= b,
 }
 

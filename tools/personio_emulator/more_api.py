@@ -2,11 +2,12 @@
 
 The order of the checks: a bad token is 401 and a throttled one 429 before anything else; a
 missing scope is 403 (employments: settings.persons_missing_scope_status, as persons); a module
-the tenant has not licensed is 404, or 412 for legal entities; then faults and the query (400);
+the tenant has not licensed is 404, or 412 for legal entities; a beta list without `Beta: true` is 400
+when settings.beta_header_required; then faults and the query (400);
 then an unknown parent (person, absence) is 404.
 """
 from . import views
-from .api import injected_fault, page_reply, refusal, refused_cursor_filters, served_limit, throttled
+from .api import injected_fault, page_reply, refusal, refused_beta, refused_cursor_filters, served_limit, throttled
 from .endpoints import BadRequest
 from .links import query_of
 from .more_endpoints import MoreEndpoint, next_cursor, read
@@ -26,6 +27,9 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
     refused = refusal(settings, grant, endpoint.stream, scope, request.path, scope_status)
     if refused is not None:
         return refused
+    refused = refused_beta(settings, endpoint.stream, request)
+    if refused is not None:
+        return refused
     kind, replaced = injected_fault(settings, endpoint.stream)
     if replaced is not None:
         return replaced
@@ -34,7 +38,7 @@ def _answer(emu, endpoint: MoreEndpoint, parent, request, grant) -> Reply:
         query = read(endpoint, query_of(request, settings), parent)
     except BadRequest as error:
         return problem(400, "Invalid request content", str(error))
-    refused = refused_cursor_filters(emu, query)
+    refused = refused_cursor_filters(emu, endpoint.stream, query)
     if refused is not None:
         return refused
 

@@ -40,7 +40,8 @@ INSTANT = Param("instant")
 CATALOG_FILTERS = {"id": IDS, "name": NAME, "sort": SORT}
 MORE_ENDPOINTS = (
     MoreEndpoint("employments", "/v2/persons/", PERSONS_SCOPE, 50, 10,
-                 {"updated_at": INSTANT, "updated_at.gt": INSTANT, "updated_at.lt": INSTANT}, suffix="/employments"),
+                 {"id": IDS, "updated_at": INSTANT, "updated_at.gt": INSTANT, "updated_at.lt": INSTANT},
+                 suffix="/employments"),
     MoreEndpoint("org_units", "/v2/org-units", ORG_UNITS_SCOPE, 100, 50,
                  {"type": Param("enum", ("department", "team")), "include_parent_chain": Param("bool")},
                  required=("type",)),

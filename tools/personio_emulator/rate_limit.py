@@ -4,6 +4,8 @@ import math
 import threading
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
+from .settings import PERSONIO_LIKE_RATE_LIMITS, personio_like_rate_limits
+
 
 class TokenBucket:
     def __init__(self, rate: float, burst: int, now: float):
@@ -54,20 +56,25 @@ class RateLimiter:
             return bucket
 
     def check(self, stream: str, settings, client_id: str) -> Verdict:
+        """Every answer carries the x-ratelimit-* headers, as on Personio: from the stream's enforced bucket, or
+        else from a bucket with Personio's figures that only counts (it never refuses)."""
         now = self.clock()
-        headers: List[Tuple[str, str]] = []
-        allowed, wait = True, 0.0
         limit = settings.rate_limits.get(stream)
-        if limit is not None:
-            rate, burst = limit
-            bucket = self._bucket(("stream", stream), rate, burst)
-            allowed, left = bucket.take(now)
-            headers = [
-                ("x-ratelimit-remaining", str(int(left))),
-                ("x-ratelimit-replenish-rate", _number(rate)),
-                ("x-ratelimit-burst-capacity", str(int(burst))),
-            ]
-            wait = bucket.wait()
+        if limit is None and settings.personio_like_burst is not None:
+            limit = personio_like_rate_limits(settings.personio_like_burst)[stream]
+        enforced = limit is not None
+        rate, burst = limit if enforced else PERSONIO_LIKE_RATE_LIMITS[stream]
+        bucket = self._bucket(("stream" if enforced else "advertised", stream), rate, burst)
+        allowed, left = bucket.take(now)
+        if not enforced:
+            allowed = True
+        headers = [
+            ("x-ratelimit-remaining", str(int(left))),
+            ("x-ratelimit-replenish-rate", _number(rate)),
+            ("x-ratelimit-burst-capacity", str(int(burst))),
+            ("x-ratelimit-requested-tokens", "1"),
+        ]
+        wait = bucket.wait()
         per_minute = settings.credential_rate_limit_per_minute
         if allowed and per_minute:
             bucket = self._bucket(("credential", client_id), per_minute / 60.0, per_minute)

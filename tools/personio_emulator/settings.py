@@ -26,13 +26,29 @@ ALL_SCOPES = frozenset({
     COST_CENTERS_SCOPE, JOBS_SCOPE, SALARY_BANDS_SCOPE, PROJECTS_SCOPE, COMPENSATIONS_SCOPE, RECRUITING_SCOPE,
 })
 STREAMS = ALL_STREAMS
-RECRUITING_TIMESTAMPS = ("string", "object", "mixed")
+# How recruiting created_at/updated_at are written (README "Dialects"): "string" `…Z`, "string_offset" with the
+# record zone's offset, "string_naive" UTC wall time without offset; "object" {"date-time", "timezone"} with the
+# zone's offset, "object_naive" the same without offset (wall time in its own zone); "mixed" some of each.
+RECRUITING_TIMESTAMPS = ("string", "string_offset", "string_naive", "object", "object_naive", "mixed")
+CUSTOM_ATTRIBUTE_VALUES = ("string", "typed")
+# Lists whose filters may be sent again next to a cursor (the cursor wins), as the live check saw (contract §8);
+# the other lists refuse them, since nobody has seen what they do.
+CURSOR_WINS = frozenset({"persons", "employments"})
+# Lists still documented with a `Beta: true` header (contract §8), which `beta_header_required` enforces.
+BETA_STREAMS = frozenset({"recruiting_applications", "recruiting_candidates", "recruiting_jobs",
+                          "recruiting_categories", "org_units", "cost_centers", "workplaces"})
 
-# Per-endpoint token buckets (per second, burst) shaped like the one live probe (contract §5):
-# about 30/s on persons, 10/s elsewhere; each per-parent endpoint is one bucket across parents.
-PERSONIO_LIKE_RATE_LIMITS: Dict[str, Tuple[float, int]] = {
-    stream: ((30.0, 30) if stream == "persons" else (10.0, 10)) for stream in ALL_STREAMS
-}
+# Per-endpoint token buckets (per second, burst). The live check (contract §8) saw persons refill 30/s with a
+# burst of 100; an earlier probe (§5) read the burst as 30, and 10/s elsewhere. Each per-parent endpoint is one
+# bucket across parents.
+PERSONS_BURSTS = (100, 30)
+
+
+def personio_like_rate_limits(persons_burst: int = 100) -> Dict[str, Tuple[float, int]]:
+    return {stream: ((30.0, persons_burst) if stream == "persons" else (10.0, 10)) for stream in ALL_STREAMS}
+
+
+PERSONIO_LIKE_RATE_LIMITS = personio_like_rate_limits()
 # The counts of the company's structure; None scales with persons (see extra.structure_sizes).
 STRUCTURE_SIZES = ("departments", "teams", "workplaces", "cost_centers", "jobs", "legal_entities", "salary_bands",
                    "recruiting_categories", "recruiting_jobs", "recruiting_candidates", "recruiting_applications")
@@ -96,15 +112,22 @@ class EmulatorSettings:
     # stream -> the most records a page holds whatever the limit asked: short pages with a next link, so a
     # small company's lists still span many pages
     page_cap: Dict[str, int] = field(default_factory=dict)
-    allow_filters_with_cursor: bool = False  # strict by default: filters live in the cursor
     # None: attendance periods come in (updated_at, id) order (fast); the real API's documented
     # default is "person.id,start.date_time,end.date_time", set that to test order independence.
     attendance_default_sort: Optional[str] = None
     compensation_ids_recur: bool = True  # True: a recurring compensation keeps its id every month
-    recruiting_timestamps: str = "mixed"  # created_at/updated_at as "string", "object" or "mixed"
+    recruiting_timestamps: str = "mixed"  # created_at/updated_at: one of RECRUITING_TIMESTAMPS
+    beta_header_required: bool = False  # True: BETA_STREAMS answer 400 to a request without `Beta: true`
+
+    # -- record dialects (the defaults follow Personio's published schemas and the live check) --
+    custom_attribute_values: str = "string"  # "typed": numbers, booleans, lists, objects and nulls as well
+    unseen_nulls: bool = False  # True: null profile_picture and preferred_name, which Personio was not seen to send
 
     # -- rate limits --
     rate_limits: Dict[str, Tuple[float, int]] = field(default_factory=dict)  # stream -> (per second, burst)
+    # a persons burst (100 or 30): every stream throttled as personio_like_rate_limits(burst), rate_limits
+    # entries win; None: only rate_limits throttles, and the headers advertise the Personio-like figures
+    personio_like_burst: Optional[int] = None
     retry_after_on_429: bool = False
     credential_rate_limit_per_minute: Optional[int] = None  # the other variant: ~200/min per credential
     token_rate_limit_per_minute: int = 150
@@ -135,6 +158,10 @@ def check(settings: EmulatorSettings) -> None:
             raise ValueError("faults must be Fault objects")
     if settings.projects_scope not in (PROJECTS_SCOPE, ATTENDANCES_SCOPE):
         raise ValueError(f"projects_scope must be {PROJECTS_SCOPE} or {ATTENDANCES_SCOPE}")
+    if settings.personio_like_burst is not None and settings.personio_like_burst not in PERSONS_BURSTS:
+        raise ValueError(f"personio_like_burst must be None or one of {PERSONS_BURSTS}")
+    if settings.custom_attribute_values not in CUSTOM_ATTRIBUTE_VALUES:
+        raise ValueError(f"custom_attribute_values must be one of {', '.join(CUSTOM_ATTRIBUTE_VALUES)}")
     if settings.recruiting_timestamps not in RECRUITING_TIMESTAMPS:
         raise ValueError(f"recruiting_timestamps must be one of {', '.join(RECRUITING_TIMESTAMPS)}")
     for name, allowed in (("self_link", SELF_LINKS), ("next_link", NEXT_LINKS),

@@ -58,7 +58,8 @@ def _employments(company, person_id, values, settings):
     if found is None:
         return None
     exact, gt, lt = values.get("updated_at"), values.get("updated_at.gt"), values.get("updated_at.lt")
-    chosen = sorted((e for e in found if (exact is None or e.updated_us == exact)
+    ids = values.get("id")
+    chosen = sorted((e for e in found if (ids is None or e.id in ids) and (exact is None or e.updated_us == exact)
                      and (gt is None or e.updated_us > gt) and (lt is None or e.updated_us < lt)), key=Employment.key)
     allowed = settings.whitelisted_employment_attributes
     whitelist = None if allowed is None else frozenset(allowed)
@@ -104,9 +105,15 @@ def _static(extra, endpoint, query, salary_bands: bool):
     if sort is None and endpoint.default_sort:
         sort = [(endpoint.default_sort.lstrip("-"), endpoint.default_sort.startswith("-"))]
     for field, descending in reversed(sort or []):  # stable sorts, last key first
-        records = sorted(records, key=lambda r: int(r[field]) if field == "id" else r[field], reverse=descending)
+        records = sorted(records, key=lambda r: _sort_value(r, field), reverse=descending)
     view = ([f"{i:08d}" for i in range(len(records))], [json_bytes(r) for r in records])
     return _remember(extra, token, view)
+
+
+def _sort_value(record: dict, field: str):
+    """Digit ids sort as numbers; UUIDs (jobs) as text."""
+    value = record[field]
+    return int(value) if field == "id" and value.isdigit() else value
 
 
 def _remember(extra, token, view):

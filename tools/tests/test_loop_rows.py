@@ -40,5 +40,5 @@ def test_every_link_writing_meets_a_loop_and_a_clean_sync():
 
 def test_link_and_loop_rows_are_killed_at_the_short_deadline():
     for scenario in rows("loop: ") + rows("links: "):
-        assert scenario.deadline == LOOP_DEADLINE_SECONDS <= 90
+        assert scenario.deadline == LOOP_DEADLINE_SECONDS <= 150
         EmulatorSettings(**scenario.settings)  # valid settings

@@ -156,7 +156,7 @@ class TestLimits:
 
 class TestFilterNames:
     @pytest.mark.parametrize("path,param", [
-        (PERSONS, "updated_at.gte"), (PERSONS, "updated_at.lte"), (PERSONS, "updated_at"),
+        (PERSONS, "updated_at.gte"), (PERSONS, "updated_at.lte"), (PERSONS, "created_at.gte"),
         (ABSENCES, "updated_at.gt"), (ATTENDANCES, "updated_at.lt"), (ATTENDANCES, "page"), (PERSONS, "sort"),
     ])
     def test_unknown_or_wrong_operator_is_400(self, personio_emulator, path, param):
@@ -310,7 +310,8 @@ class TestData:
         persons = company.records("persons")
         assert all(p["id"].isdigit() and p["updated_at"].endswith("Z") and "." not in p["updated_at"] for p in persons)
         types = {a["type"] for p in persons for a in p["custom_attributes"]}
-        assert types == {"string", "int", "double", "date", "boolean", "string_list", "unspecified"}
+        assert types == {"string", "int", "double", "date", "boolean", "string_list"}  # lower case, values strings
+        assert all(isinstance(a["value"], str) for p in persons for a in p["custom_attributes"])
         assert any("label" not in a for a in persons[0]["custom_attributes"])
         person_ids = {p["id"] for p in persons}
         stamps = []

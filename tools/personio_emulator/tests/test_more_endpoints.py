@@ -2,8 +2,9 @@
 company consistent. Each test reads Given / When / Then; no test sleeps."""
 import calendar
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from tools.personio_emulator.company import Company
 from tools.personio_emulator.generator import Generator
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
 from tools.personio_emulator.references import REFERENCES
-from tools.personio_emulator.settings import ALL_SCOPES, PERSONIO_LIKE_RATE_LIMITS, STREAMS
+from tools.personio_emulator.settings import ALL_SCOPES, PERSONIO_LIKE_RATE_LIMITS, RECRUITING_TIMESTAMPS, STREAMS
 from tools.personio_emulator.tests.test_emulator import client, error_title, get, ids, walk
 from tools.personio_emulator.times import render
 
@@ -452,18 +453,26 @@ class TestRecruiting:
         assert edge in ids(walk(emu, path, session, **{"updated_at.gt": "2024-03-01T11:59:59Z"}))
         assert all(emu.company.updated_us(stream, i) > emu.company.updated_us(stream, edge) for i in newer)
 
-    @pytest.mark.parametrize("mode", ["string", "object", "mixed"])
+    @pytest.mark.parametrize("mode", RECRUITING_TIMESTAMPS)
     def test_timestamp_variants(self, make_personio_emulator, mode):
         emu = make_personio_emulator(recruiting_timestamps=mode)
         records = walk(emu, APPLICATIONS) + walk(emu, CANDIDATES)
-        kinds = {type(r["updated_at"]).__name__ for r in records} | {type(r["created_at"]).__name__ for r in records}
-        assert kinds == {"string": {"str"}, "object": {"dict"}, "mixed": {"str", "dict"}}[mode]
-        for record in records:
-            for name in ("created_at", "updated_at"):
-                value = record[name]
-                if isinstance(value, dict):
-                    assert set(value) == {"date-time", "timezone"}
-                    assert value["date-time"][-6] in "+-" and value["date-time"][-3] == ":"  # always an offset
+        values = [r[name] for r in records for name in ("created_at", "updated_at")]
+        forms = {_form(v) for v in values}
+        assert forms == ({"string", "string_offset", "string_naive", "object", "object_naive"} if mode == "mixed"
+                         else {mode})
+        assert any("." in (v["date-time"] if isinstance(v, dict) else v) for v in values)  # fractions, often
+
+    def test_every_form_is_the_same_instant(self, make_personio_emulator):
+        """Given one company in each form, each timestamp is the company's exact instant: an object without offset
+        is wall time in its own timezone, a string without offset is UTC."""
+        instants = {}
+        for mode in ("string", "string_offset", "string_naive", "object", "object_naive"):
+            emu = make_personio_emulator(recruiting_timestamps=mode)
+            instants[mode] = {r["id"]: _instant(r["updated_at"]) for r in walk(emu, APPLICATIONS)}
+        for record_id, instant in instants["string"].items():
+            assert instant == emu.company.updated_us("recruiting_applications", record_id)
+            assert {instants[mode][record_id] for mode in instants} == {instant}
 
     def test_shapes(self, personio_emulator):
         emu = personio_emulator
@@ -474,6 +483,25 @@ class TestRecruiting:
         assert set(get(emu, RECRUITING_JOBS).json()["_data"][0]) == {"id", "name", "status", "category", "created_at"}
         assert set(get(emu, CATEGORIES).json()["_data"][0]) == {"id", "name"}
         assert any("stage" not in a for a in emu.company.records("recruiting_applications"))
+
+
+def _form(value) -> str:
+    """Which RECRUITING_TIMESTAMPS form a timestamp is in."""
+    text = value["date-time"] if isinstance(value, dict) else value
+    naive = text[-1] != "Z" and text[-6] not in "+-"
+    if isinstance(value, dict):
+        assert set(value) == {"date-time", "timezone"} and not text.endswith("Z")
+        return "object_naive" if naive else "object"
+    return "string_naive" if naive else ("string" if text.endswith("Z") else "string_offset")
+
+
+def _instant(value) -> int:
+    """Epoch microseconds of a timestamp in any form."""
+    text = value["date-time"] if isinstance(value, dict) else value
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(value["timezone"]) if isinstance(value, dict) else timezone.utc)
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
 # -- the small lists --------------------------------------------------------------------------
@@ -525,11 +553,11 @@ class TestCatalogs:
     def test_id_name_and_sort(self, make_personio_emulator, path):
         emu = make_personio_emulator(persons=400)
         records = walk(emu, path, limit=3)
-        numbers = [int(i) for i in ids(records)]
+        numbers = [int(i) if i.isdigit() else i for i in ids(records)]  # job ids are UUIDs
         assert numbers == sorted(numbers, reverse=path == JOBS)  # jobs: id descending by default
         by_name = walk(emu, path, sort="-name")
         assert [r["name"] for r in by_name] == sorted((r["name"] for r in records), reverse=True)
-        assert ids(walk(emu, path, sort="id")) == sorted(ids(records), key=int)
+        assert ids(walk(emu, path, sort="id")) == sorted(ids(records), key=lambda i: int(i) if i.isdigit() else i)
         assert ids(walk(emu, path, name=records[1]["name"])) == [records[1]["id"]]
         assert ids(walk(emu, path, id=f"{records[0]['id']},{records[2]['id']}")) == [records[0]["id"], records[2]["id"]]
 
@@ -654,7 +682,7 @@ class TestRateLimitsAndFaults:
 
     def test_personio_like_limits_cover_every_endpoint(self, make_personio_emulator):
         assert set(PERSONIO_LIKE_RATE_LIMITS) == set(STREAMS)
-        assert PERSONIO_LIKE_RATE_LIMITS["persons"] == (30, 30) and PERSONIO_LIKE_RATE_LIMITS["employments"] == (10, 10)
+        assert PERSONIO_LIKE_RATE_LIMITS["persons"] == (30, 100) and PERSONIO_LIKE_RATE_LIMITS["employments"] == (10, 10)
         emu = make_personio_emulator(rate_limits=dict(PERSONIO_LIKE_RATE_LIMITS))
         response = get(emu, APPLICATIONS)
         assert response.headers["x-ratelimit-burst-capacity"] == "10"
@@ -711,9 +739,13 @@ class TestRateLimitsAndFaults:
 
     def test_cli_flags(self):
         args = parser().parse_args(["--personio-like-rate-limits", "--rate-limit", "employments=2/3",
-                                    "--unlicensed", "legal_entities", "--recruiting-timestamps", "string"])
+                                    "--unlicensed", "legal_entities", "--recruiting-timestamps", "string",
+                                    "--persons-burst", "30", "--beta-header-required", "--custom-attribute-values",
+                                    "typed", "--unseen-nulls"])
         settings = settings_from(args)
         assert settings.rate_limits["employments"] == (2.0, 3) and settings.rate_limits["jobs"] == (10.0, 10)
+        assert settings.rate_limits["persons"] == (30.0, 30) and settings.beta_header_required
+        assert settings.custom_attribute_values == "typed" and settings.unseen_nulls
         assert settings.unlicensed_modules == {"legal_entities"} and settings.recruiting_timestamps == "string"
 
     def test_stats_name_the_stream_and_the_path(self, personio_emulator):
