@@ -23,6 +23,7 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.resume_state import resume_after_finished_windows
 
 # The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
@@ -62,6 +63,8 @@ class SourcePersonio(YamlDeclarativeSource):
             config_path=config_path,
         )
         _install_retry_wording()
+        # Windowed streams save every finished window, so a killed sync resumes after all of them.
+        resume_after_finished_windows(self._constructor)
 
     def stream_scopes(self) -> Dict[str, str]:
         """Each stream's scope, as its block in the manifest names it."""

@@ -65,7 +65,23 @@ def record_ids(output: EntrypointOutput) -> List[str]:
 
 
 def state_values(output: EntrypointOutput, cursor_field: str = "updated_at") -> List[Any]:
-    return [message.state.stream.stream_state.__dict__.get(cursor_field) for message in output.state_messages]
+    """Each state's cursor value. The finished-windows form stands for the value the one-value form would hold:
+    the latest cursor value of its first range (the windows finished without a gap since the start)."""
+    return [low_water_mark(_plain(message.state.stream.stream_state), cursor_field) for message in output.state_messages]
+
+
+def low_water_mark(stream_state: Mapping[str, Any], cursor_field: str = "updated_at") -> Any:
+    if stream_state.get("state_type") == "date-range":
+        first = stream_state["slices"][0]
+        return first.get("most_recent_cursor_value") or first["start"]
+    return stream_state.get(cursor_field)
+
+
+def finished_ranges(output: EntrypointOutput, stream: str) -> List[List[Any]]:
+    """The finished windows the stream's last state holds, as [start, end] pairs."""
+    state = states_of(output, stream)[-1]
+    assert state.get("state_type") == "date-range", state
+    return [[item["start"], item["end"]] for item in state["slices"]]
 
 
 def records_of(output: EntrypointOutput, stream: str) -> List[Mapping[str, Any]]:

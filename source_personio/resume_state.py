@@ -1,0 +1,102 @@
+"""State that lets an interrupted sync resume after every finished window, not only after the first unfinished one.
+
+The CDK's `ConcurrentCursor` keeps the windows a sync has finished as a list of ranges (the "date-range" form,
+`{"state_type": "date-range", "slices": [{"start", "end", "most_recent_cursor_value"}, ...]}`) and, given that
+form as state, reads only the gaps between the ranges and what follows the last one. But the declarative factory
+builds every cursor with a converter fixed to the one-value ("sequential") form, which keeps only the first run of
+contiguous ranges: windows that finished after an unfinished one are read again. Here the installed connector makes
+its windowed streams write the ranges instead. The manifest is left alone, so the Connector Builder and
+`source-declarative-manifest` still write one value, and read the ranges written here with the same CDK code.
+
+Two corrections keep the ranges from claiming what no window of this sync read:
+- The CDK starts a sync with one range ending at the saved value (or at the start date), and reads from
+  `lookback_window` before it. If the window holding that lookback is unfinished when a later one finishes, the
+  saved ranges would claim the lookback read; so the range is cut where this sync's windows begin, and the
+  lookback, now part of the cut, is taken back (it stays one `cursor_granularity`: the CDK starts reading that
+  long after the end of a range). A fresh sync's first range is then one second before the start date, so a
+  record on the start date's second is read again after a kill too.
+- Calendar-month windows (compensations) restart `lookback_window` (a month) before the end of the last range;
+  that end is saved as the first day of its month so the restart stays on month boundaries.
+
+Per-parent streams (`ConcurrentPerPartitionCursor`) are left as the manifest has them (one cursor per stream).
+"""
+import datetime
+from typing import Any, Callable, List, MutableMapping, Optional
+
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.state_converters.abstract_stream_state_converter import (
+    ConcurrencyCompatibleStateType,
+)
+from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
+    CustomFormatConcurrentStreamStateConverter,
+)
+
+START, END, LATEST = "start", "end", "most_recent_cursor_value"
+
+
+class FinishedWindows(CustomFormatConcurrentStreamStateConverter):
+    """Writes the finished ranges as they are (the CDK's date-range form) instead of one value."""
+
+    def convert_to_state_message(
+        self, cursor_field: CursorField, stream_state: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        return self.serialize(self.for_next_sync(stream_state), ConcurrencyCompatibleStateType.date_range)
+
+    def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        return stream_state
+
+
+class FinishedMonths(FinishedWindows):
+    """Calendar months: the last range ends on the first of its month, so `end - P1M` is a month's first day."""
+
+    def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        slices = [dict(item) for item in stream_state.get("slices", [])]
+        if slices:
+            last = slices[-1]
+            last[END] = last[END].replace(day=1)
+            last[START] = min(last[START], last[END])
+            if last.get(LATEST) and last[LATEST] > last[END]:
+                last[LATEST] = last[END]
+        return {**stream_state, "slices": slices}
+
+
+def resume_after_finished_windows(factory: ModelToComponentFactory) -> None:
+    """Makes every windowed stream `factory` builds save its finished windows (see the module's docstring)."""
+    build: Callable[..., Any] = factory._build_concurrent_cursor
+
+    def build_cursor(model: Any, stream_slicer: Any, config: Any) -> Any:
+        cursor = build(model, stream_slicer, config)
+        # Exactly ConcurrentCursor: per-parent cursors and streams without a cursor keep the CDK's own state.
+        if type(cursor) is ConcurrentCursor and type(cursor._connector_state_converter) is CustomFormatConcurrentStreamStateConverter:
+            monthly = not isinstance(cursor._slice_range, datetime.timedelta)
+            cursor._connector_state_converter.__class__ = FinishedMonths if monthly else FinishedWindows
+            _start_ranges_where_windows_start(cursor)
+        return cursor
+
+    factory._build_concurrent_cursor = build_cursor  # type: ignore[method-assign]
+
+
+def _start_ranges_where_windows_start(cursor: ConcurrentCursor) -> None:
+    slices: List[MutableMapping[str, Any]] = cursor._concurrent_state.get("slices") or []
+    if not slices:
+        return
+    granularity: Optional[datetime.timedelta] = cursor._cursor_granularity
+    lookback = cursor._lookback_window
+    first_read = slices[-1][END] - lookback if lookback else slices[-1][END]
+    if cursor._start is not None:
+        first_read = max(first_read, cursor._start)
+    # Everything from first_read on is this sync's to read; a range claims only what lies before it.
+    claimed_until = first_read - granularity if granularity else first_read
+    kept = []
+    for item in sorted(slices, key=lambda s: (s[START], s[END])):
+        if item[START] > claimed_until:
+            continue
+        # The latest value stays: previous syncs did read it, and the one value read from this form (the first
+        # range's latest) then never moves back.
+        item[END] = min(item[END], claimed_until)
+        kept.append(item)
+    cursor._concurrent_state["slices"] = kept or [{START: claimed_until, END: claimed_until, LATEST: claimed_until}]
+    # The CDK reads from `end - lookback` of the last range; the cut above already holds the lookback, and a
+    # negative granularity makes it read from `end + granularity`, as it does after every other range.
+    cursor._lookback_window = -granularity if granularity else None
