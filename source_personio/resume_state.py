@@ -16,7 +16,7 @@ Two corrections keep the ranges from claiming what no window of this sync read:
   long after the end of a range). A fresh sync's first range is then one second before the start date, so a
   record on the start date's second is read again after a kill too.
 - Calendar-month windows (compensations) restart `lookback_window` (a month) before the end of the last range;
-  that end is saved as the first day of its month so the restart stays on month boundaries.
+  that end is saved on a month's first day so the restart stays on month boundaries (see `FinishedMonths`).
 
 Per-parent streams (`ConcurrentPerPartitionCursor`) are left as the manifest has them (one cursor per stream).
 """
@@ -48,16 +48,25 @@ class FinishedWindows(CustomFormatConcurrentStreamStateConverter):
 
 
 class FinishedMonths(FinishedWindows):
-    """Calendar months: the last range ends on the first of its month, so `end - P1M` is a month's first day."""
+    """Calendar months: the next sync reads from a month's first day, `end - P1M` of the last range.
+
+    A range reaching the current month (a sync that got to the end) is saved ending on the first of that month, so
+    the next sync re-reads last month, as the one-value form does. A range ending on an earlier month's last day
+    (windows finished before a kill) is saved ending one day later, on the next month's first: the next sync
+    re-reads that finished month only, and never the gap before it twice. That one day is claimed without being
+    read, but the next sync reads from the month before it, which holds that day.
+    """
 
     def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         slices = [dict(item) for item in stream_state.get("slices", [])]
         if slices:
             last = slices[-1]
-            last[END] = last[END].replace(day=1)
-            last[START] = min(last[START], last[END])
-            if last.get(LATEST) and last[LATEST] > last[END]:
-                last[LATEST] = last[END]
+            this_month = self.get_end_provider()().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            if last[END] < this_month:
+                last[END] = last[END] + datetime.timedelta(days=1)
+            else:
+                last[END] = last[END].replace(day=1)
+                last[START] = min(last[START], last[END])
         return {**stream_state, "slices": slices}
 
 
