@@ -36,7 +36,12 @@ START, END, LATEST = "start", "end", "most_recent_cursor_value"
 
 
 class FinishedWindows(CustomFormatConcurrentStreamStateConverter):
-    """Writes the finished ranges as they are (the CDK's date-range form) instead of one value."""
+    """Writes the finished ranges (the CDK's date-range form) instead of one value.
+
+    The last range is saved ending at the latest cursor value read in it, so the next sync starts `lookback_window`
+    before the newest record, as it did from the one value (from the range's end it would start before the time
+    the last sync ran). What lies between is re-read, and holds no record the last sync saw.
+    """
 
     def convert_to_state_message(
         self, cursor_field: CursorField, stream_state: MutableMapping[str, Any]
@@ -44,7 +49,12 @@ class FinishedWindows(CustomFormatConcurrentStreamStateConverter):
         return self.serialize(self.for_next_sync(stream_state), ConcurrencyCompatibleStateType.date_range)
 
     def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        return stream_state
+        slices = [dict(item) for item in stream_state.get("slices", [])]
+        if slices and slices[-1].get(LATEST) is not None and slices[-1][LATEST] < slices[-1][END]:
+            last = slices[-1]
+            last[END] = last[LATEST]
+            last[START] = min(last[START], last[END])
+        return {**stream_state, "slices": slices}
 
 
 class FinishedMonths(FinishedWindows):
@@ -58,6 +68,7 @@ class FinishedMonths(FinishedWindows):
     """
 
     def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        # Records carry their month's first day as the cursor: the ends are set from the calendar instead.
         slices = [dict(item) for item in stream_state.get("slices", [])]
         if slices:
             last = slices[-1]

@@ -111,8 +111,8 @@ class TestOutage(TestCase):
         records = [m.record.data["id"] for m in messages if m.type == Type.RECORD]
         states = [_plain(m.state.stream.stream_state) for m in messages if m.type == Type.STATE]
         assert records == ["a-1"]
-        # the first window, finished, is saved (the range starts one second before the start date)
-        assert {"state_type": "date-range", "slices": [{"start": "2023-12-31T23:59:59Z", "end": "2024-01-30T23:59:59Z",
+        # the first window, finished, is saved (from one second before the start date to its newest record)
+        assert {"state_type": "date-range", "slices": [{"start": "2023-12-31T23:59:59Z", "end": "2024-01-20T00:00:00Z",
                                                         "most_recent_cursor_value": "2024-01-20T00:00:00Z"}]} in states
         assert "Personio is unavailable" in stop and "server errors (HTTP 5xx)" in stop
         assert "next sync resumes" in stop

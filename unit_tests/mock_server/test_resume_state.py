@@ -52,14 +52,15 @@ class TestWindowedStreamsSaveEveryFinishedWindow(TestCase):
         # When
         output = read_stream("absence_periods", self._config(), expect_failure=True)
 
-        # Then the ranges are January (from one second before the start date) and March to now, with a gap between
+        # Then the ranges are January (from one second before the start date) and March on, with a gap between;
+        # the last one ends at its newest record, where the next sync starts (minus the lookback), as from 0.3.0's
         assert failed_streams(output) == ["absence_periods"]
         assert sorted(record_ids(output)) == ["apr", "jan", "mar"]
         assert states_of(output, "absence_periods")[-1] == {
             "state_type": "date-range",
             "slices": [
                 {"start": "2023-12-31T23:59:59Z", "end": "2024-01-30T23:59:59Z", "most_recent_cursor_value": "2024-01-20T08:00:00Z"},
-                {"start": "2024-03-01T00:00:00Z", "end": "2024-04-10T00:00:00Z", "most_recent_cursor_value": "2024-04-05T08:00:00Z"},
+                {"start": "2024-03-01T00:00:00Z", "end": "2024-04-05T08:00:00Z", "most_recent_cursor_value": "2024-04-05T08:00:00Z"},
             ],
         }
 
@@ -79,7 +80,7 @@ class TestWindowedStreamsSaveEveryFinishedWindow(TestCase):
         http_mocker.assert_number_of_calls(_FEBRUARY, 1)
         http_mocker.assert_number_of_calls(after, 1)
         assert sorted(record_ids(output)) == ["apr", "feb"]
-        assert finished_ranges(output, "absence_periods") == [["2023-12-31T23:59:59Z", "2024-04-10T00:00:00Z"]]
+        assert finished_ranges(output, "absence_periods") == [["2023-12-31T23:59:59Z", "2024-04-09T08:00:00Z"]]
 
     @HttpMocker()
     def test_a_first_window_left_unfinished_is_read_again_from_the_start_date(self, http_mocker: HttpMocker) -> None:
@@ -109,11 +110,11 @@ class TestWindowedStreamsSaveEveryFinishedWindow(TestCase):
         # When
         output = read_stream("absence_periods", self._config(), state=state)
 
-        # Then one range from the start date to now, its latest value the record's
+        # Then one range from the start date to the newest record
         http_mocker.assert_number_of_calls(window, 1)
         assert states_of(output, "absence_periods")[-1] == {
             "state_type": "date-range",
-            "slices": [{"start": "2024-01-01T00:00:00Z", "end": "2024-04-10T00:00:00Z", "most_recent_cursor_value": "2024-04-06T08:00:00Z"}],
+            "slices": [{"start": "2024-01-01T00:00:00Z", "end": "2024-04-06T08:00:00Z", "most_recent_cursor_value": "2024-04-06T08:00:00Z"}],
         }
 
     @HttpMocker()
@@ -163,7 +164,7 @@ class TestPersonsResume(TestCase):
         # Then
         http_mocker.assert_number_of_calls(gap, 1)
         assert record_ids(output) == ["p-feb"]
-        assert finished_ranges(output, "persons") == [["2023-12-31T23:59:59Z", "2024-04-10T00:00:00Z"]]
+        assert finished_ranges(output, "persons") == [["2023-12-31T23:59:59Z", "2024-02-10T08:00:00Z"]]
 
 
 @freeze_time("2024-03-15T00:00:00Z")
