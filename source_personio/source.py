@@ -24,6 +24,7 @@ from source_personio.messages import (
     reword_summary,
 )
 from source_personio.resume_state import resume_after_finished_windows
+from source_personio.windows_in_flight import limit_windows_in_flight
 
 # The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
@@ -63,8 +64,9 @@ class SourcePersonio(YamlDeclarativeSource):
             config_path=config_path,
         )
         _install_retry_wording()
-        # Windowed streams save every finished window, so a killed sync resumes after all of them.
+        # Windowed streams save every finished window and read two at a time: a killed sync reads two again at most.
         resume_after_finished_windows(self._constructor)
+        limit_windows_in_flight(self._constructor, self.resolved_manifest, self._config)
 
     def stream_scopes(self) -> Dict[str, str]:
         """Each stream's scope, as its block in the manifest names it."""
