@@ -18,10 +18,18 @@ Two corrections keep the ranges from claiming what no window of this sync read:
 - Calendar-month windows (compensations) restart `lookback_window` (a month) before the end of the last range;
   that end is saved on a month's first day so the restart stays on month boundaries (see `FinishedMonths`).
 
-Per-parent streams (`ConcurrentPerPartitionCursor`) are left as the manifest has them (one cursor per stream).
+Per-parent streams (`ConcurrentPerPartitionCursor`, one cursor for the stream) keep the manifest's state. Mid-sync
+the CDK saves their parents' progress (`parent_state`: how far the parent stream got, every parent before it
+done) at most every ten minutes; here it is saved whenever that progress moves, so an `absence_period_breakdowns`
+sync killed after most absences resumes after the last finished window of absences. `employments` has no parent
+progress to save (its parent, every person, is read whole on every sync) and starts again after a kill.
 """
+import copy
 import datetime
+import time
 from typing import Any, Callable, List, MutableMapping, Optional
+
+from airbyte_cdk.sources.declarative.incremental import ConcurrentPerPartitionCursor
 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
@@ -92,6 +100,8 @@ def resume_after_finished_windows(factory: ModelToComponentFactory) -> None:
             monthly = not isinstance(cursor._slice_range, datetime.timedelta)
             cursor._connector_state_converter.__class__ = FinishedMonths if monthly else FinishedWindows
             _start_ranges_where_windows_start(cursor)
+        elif type(cursor) is ConcurrentPerPartitionCursor and cursor._use_global_cursor:
+            _save_parent_progress_when_it_moves(cursor)
         return cursor
 
     factory._build_concurrent_cursor = build_cursor  # type: ignore[method-assign]
@@ -120,3 +130,17 @@ def _start_ranges_where_windows_start(cursor: ConcurrentCursor) -> None:
     # The CDK reads from `end - lookback` of the last range; the cut above already holds the lookback, and a
     # negative granularity makes it read from `end + granularity`, as it does after every other range.
     cursor._lookback_window = -granularity if granularity else None
+
+
+def _save_parent_progress_when_it_moves(cursor: ConcurrentPerPartitionCursor) -> None:
+    # The CDK asks `_throttle_state_message` before each mid-sync state (after a parent's partition closes) and
+    # emits when it returns a time; it skips the state anyway while there is no parent progress.
+    saved: List[Any] = [copy.deepcopy(cursor._parent_state)]
+
+    def when_parent_progress_moved() -> Optional[float]:
+        if cursor._parent_state == saved[0]:
+            return None
+        saved[0] = copy.deepcopy(cursor._parent_state)
+        return time.time()
+
+    cursor._throttle_state_message = when_parent_progress_moved  # type: ignore[method-assign]

@@ -115,3 +115,17 @@ def test_the_cdk_reads_a_date_range_state_as_gaps_and_what_follows_the_last_rang
     cursor = _cursors(_manifest_alone(config, state))["absence_periods"]
     windows = [(s["start_time"], s["end_time"]) for s in cursor.stream_slices()]
     assert windows == [("2024-01-31T00:00:00Z", "2024-02-29T23:59:59Z"), ("2024-04-08T00:00:00Z", "2024-04-10T00:00:00Z")]
+
+
+def test_a_per_parent_cursor_asks_its_throttle_before_each_mid_sync_state():
+    source = inspect.getsource(ConcurrentPerPartitionCursor._emit_state_message)
+    assert "self._throttle_state_message()" in source
+    assert "if self._use_global_cursor and not self._parent_state:" in source
+    cursors = _cursors(_manifest_alone(ConfigBuilder().build()))
+    for name in PER_PARENT:
+        assert cursors[name]._use_global_cursor is True, name
+        assert hasattr(cursors[name], "_parent_state"), name
+    # the connector replaces the ten-minute throttle of both
+    cursors = _cursors(SourcePersonio(config=ConfigBuilder().build()))
+    for name in PER_PARENT:
+        assert cursors[name]._throttle_state_message.__name__ == "when_parent_progress_moved", name

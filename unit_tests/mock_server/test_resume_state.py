@@ -6,8 +6,8 @@ from freezegun import freeze_time
 
 from .config import ConfigBuilder
 from .helpers import failed_streams, finished_ranges, read_stream, record_ids, states_of
-from .request_builder import absence_periods_window, compensations_month, persons_window, token_request
-from .response_builder import PageBuilder, absence_period, compensation, person, problem_response, token_response
+from .request_builder import absence_periods_window, breakdowns_of, compensations_month, persons_window, token_request
+from .response_builder import PageBuilder, absence_period, breakdown, compensation, person, problem_response, token_response
 
 _NOW = "2024-04-10T00:00:00Z"
 # 30-day windows from 2024-01-01 to now: [01-01, 01-30 23:59:59], [01-31, 02-29 23:59:59], [03-01, 03-30 23:59:59],
@@ -213,3 +213,32 @@ class TestCompensationsResume(TestCase):
 
         # Then the range of February and March is saved up to this month's first day
         assert finished_ranges(output, "compensations") == [["2023-12-31", "2023-12-31"], ["2024-02-01", "2024-03-01"]]
+
+
+@freeze_time("2024-03-15T00:00:00Z")
+class TestBreakdownsResume(TestCase):
+    """absence_period_breakdowns (one cursor for all absences): the absences' progress is saved each time it moves
+    (the CDK's own pace is once every ten minutes), so a killed sync resumes after the absences it finished."""
+
+    @HttpMocker()
+    def test_the_absences_progress_is_saved_each_time_it_moves(self, http_mocker: HttpMocker) -> None:
+        # Given three windows of absences, one absence in each
+        config = ConfigBuilder().with_window_size_days(30).with_num_workers(1).build()
+        http_mocker.post(token_request(), token_response())
+        http_mocker.get(absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-01-31T00:00:00"),
+                        PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-01-10T00:00:00Z")).build())
+        http_mocker.get(absence_periods_window(gte="2024-01-31T00:00:00", lte="2024-03-01T00:00:00"),
+                        PageBuilder.absence_periods().with_record(absence_period("a-2", "2024-02-10T00:00:00Z")).build())
+        http_mocker.get(absence_periods_window(gte="2024-03-01T00:00:00"),
+                        PageBuilder.absence_periods().with_record(absence_period("a-3", "2024-03-10T00:00:00Z")).build())
+        for absence in ("a-1", "a-2", "a-3"):
+            http_mocker.get(breakdowns_of(absence), PageBuilder.for_stream("absence_period_breakdowns").with_record(breakdown("2024-06-03")).build())
+
+        # When
+        output = read_stream("absence_period_breakdowns", config)
+
+        # Then states with the first and with the first two windows of absences done come before the last one
+        progress = [state.get("parent_state") for state in states_of(output, "absence_period_breakdowns")]
+        assert progress[-1] == {"absence_periods": {"updated_at": "2024-03-10T00:00:00Z"}}
+        assert {"absence_periods": {"updated_at": "2024-01-10T00:00:00Z"}} in progress[:-1]
+        assert {"absence_periods": {"updated_at": "2024-02-10T00:00:00Z"}} in progress[:-1]
