@@ -30,7 +30,6 @@ import time
 from typing import Any, Callable, List, MutableMapping, Optional
 
 from airbyte_cdk.sources.declarative.incremental import ConcurrentPerPartitionCursor
-
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.state_converters.abstract_stream_state_converter import (
@@ -126,7 +125,8 @@ def _start_ranges_where_windows_start(cursor: ConcurrentCursor) -> None:
         # range's latest) then never moves back.
         item[END] = min(item[END], claimed_until)
         kept.append(item)
-    cursor._concurrent_state["slices"] = kept or [{START: claimed_until, END: claimed_until, LATEST: claimed_until}]
+    # Nothing claimed (a first sync): a range of one unit just before the first read, with no latest value.
+    cursor._concurrent_state["slices"] = kept or [{START: claimed_until, END: claimed_until}]
     # The CDK reads from `end - lookback` of the last range; the cut above already holds the lookback, and a
     # negative granularity makes it read from `end + granularity`, as it does after every other range.
     cursor._lookback_window = -granularity if granularity else None

@@ -288,7 +288,7 @@ def cursor_value(stream: str, stream_state: Mapping[str, Any]) -> Optional[str]:
     (`{"state_type": "date-range", "slices": […]}`) the latest value of its first range (all before it is read)."""
     if stream_state.get("state_type") == "date-range":
         first = (stream_state.get("slices") or [{}])[0]
-        return first.get("most_recent_cursor_value") or first.get("start")
+        return first.get("most_recent_cursor_value")
     name = CURSOR_FIELDS.get(stream, "updated_at")
     value = stream_state.get(name)
     if value is None and isinstance(stream_state.get("state"), Mapping):

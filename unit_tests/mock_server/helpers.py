@@ -66,14 +66,15 @@ def record_ids(output: EntrypointOutput) -> List[str]:
 
 def state_values(output: EntrypointOutput, cursor_field: str = "updated_at") -> List[Any]:
     """Each state's cursor value. The finished-windows form stands for the value the one-value form would hold:
-    the latest cursor value of its first range (the windows finished without a gap since the start)."""
+    the latest cursor value of its first range (the windows finished without a gap since the start), None while
+    that range holds no record."""
     return [low_water_mark(_plain(message.state.stream.stream_state), cursor_field) for message in output.state_messages]
 
 
 def low_water_mark(stream_state: Mapping[str, Any], cursor_field: str = "updated_at") -> Any:
     if stream_state.get("state_type") == "date-range":
         first = stream_state["slices"][0]
-        return first.get("most_recent_cursor_value") or first["start"]
+        return first.get("most_recent_cursor_value")
     return stream_state.get(cursor_field)
 
 
