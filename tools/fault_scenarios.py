@@ -229,12 +229,13 @@ def run_connector(command: str, config: Mapping[str, Any], catalog: Optional[Map
                 path.write_text(json.dumps(content))
                 argv += [flag, str(path)]
         argv += list(extra_args)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONIO_FAULTS_") and k != "PYTHONPATH"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONIO_FAULTS_")}
         sleep_log = workdir / "skipped-sleep"
         if sleep_scale != 1:
             (workdir / "sitecustomize.py").write_text(_SLEEP_PATCH)
-            env.update(PYTHONPATH=str(workdir), PERSONIO_FAULTS_SLEEP_SCALE=str(sleep_scale),
-                       PERSONIO_FAULTS_SLEEP_LOG=str(sleep_log))
+            # the caller's PYTHONPATH stays after it: it decides which source_personio runs (a worktree's, say)
+            env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(workdir), os.environ.get("PYTHONPATH")])),
+                       PERSONIO_FAULTS_SLEEP_SCALE=str(sleep_scale), PERSONIO_FAULTS_SLEEP_LOG=str(sleep_log))
         run = Run(argv)
         started = time.monotonic()
         with open(workdir / "stderr", "w+b") as stderr:
