@@ -67,15 +67,15 @@ class FinishedWindows(CustomFormatConcurrentStreamStateConverter):
 class FinishedMonths(FinishedWindows):
     """Calendar months: the next sync reads from a month's first day, `end - P1M` of the last range.
 
-    A range reaching the current month (a sync that got to the end) is saved ending on the first of that month, so
-    the next sync re-reads last month, as the one-value form does. A range ending on an earlier month's last day
+    A range reaching the current month (a sync that got to the end) is saved ending at the latest month read (its
+    records carry their month's first day; the current month's first without any), so the next sync starts the
+    month before it, as from the one-value form. A range ending on an earlier month's last day
     (windows finished before a kill) is saved ending one day later, on the next month's first: the next sync
     re-reads that finished month only, and never the gap before it twice. That one day is claimed without being
     read, but the next sync reads from the month before it, which holds that day.
     """
 
     def for_next_sync(self, stream_state: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        # Records carry their month's first day as the cursor: the ends are set from the calendar instead.
         slices = [dict(item) for item in stream_state.get("slices", [])]
         if slices:
             last = slices[-1]
@@ -83,7 +83,7 @@ class FinishedMonths(FinishedWindows):
             if last[END] < this_month:
                 last[END] = last[END] + datetime.timedelta(days=1)
             else:
-                last[END] = last[END].replace(day=1)
+                last[END] = last.get(LATEST) or last[END].replace(day=1)
                 last[START] = min(last[START], last[END])
         return {**stream_state, "slices": slices}
 

@@ -170,18 +170,19 @@ class TestPersonsResume(TestCase):
 @freeze_time("2024-03-15T00:00:00Z")
 class TestCompensationsResume(TestCase):
     """compensations (calendar months, a month of lookback): the saved ranges keep the next sync on month
-    boundaries; after a complete sync it re-reads last month and this one, as 0.3.0 did."""
+    boundaries; after a complete sync it starts the month before the latest month read, as 0.3.0 did."""
 
     @HttpMocker()
-    def test_a_complete_sync_saves_its_range_up_to_this_month(self, http_mocker: HttpMocker) -> None:
+    def test_a_complete_sync_saves_its_range_up_to_the_latest_month_read(self, http_mocker: HttpMocker) -> None:
         http_mocker.post(token_request(), token_response())
         http_mocker.get(compensations_month("2024-01-01", "2024-01-31"), PageBuilder.for_stream("compensations").with_record(compensation("c-1")).build())
-        http_mocker.get(compensations_month("2024-02-01", "2024-02-29"), PageBuilder.for_stream("compensations").build())
+        http_mocker.get(compensations_month("2024-02-01", "2024-02-29"), PageBuilder.for_stream("compensations").with_record(compensation("c-2")).build())
         http_mocker.get(compensations_month("2024-03-01", "2024-03-15"), PageBuilder.for_stream("compensations").build())
 
         output = read_stream("compensations", ConfigBuilder().build())
 
-        assert finished_ranges(output, "compensations") == [["2023-12-31", "2024-03-01"]]
+        # February is the latest month with compensations: the next sync starts in January
+        assert finished_ranges(output, "compensations") == [["2023-12-31", "2024-02-01"]]
 
     @HttpMocker()
     def test_the_next_sync_reads_last_month_and_this_one(self, http_mocker: HttpMocker) -> None:
@@ -211,8 +212,8 @@ class TestCompensationsResume(TestCase):
 
         output = read_stream("compensations", config, expect_failure=True)
 
-        # Then the range of February and March is saved up to this month's first day
-        assert finished_ranges(output, "compensations") == [["2023-12-31", "2023-12-31"], ["2024-02-01", "2024-03-01"]]
+        # Then the range of February and March is saved up to the latest month read; January stays a gap
+        assert finished_ranges(output, "compensations") == [["2023-12-31", "2023-12-31"], ["2024-02-01", "2024-02-01"]]
 
 
 @freeze_time("2024-03-15T00:00:00Z")
