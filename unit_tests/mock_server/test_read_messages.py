@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from source_personio.source import PersonioUnavailable, SourcePersonio
 
 from .config import ConfigBuilder
-from .helpers import _plain, config_error_traces, read_stream, record_ids
+from .helpers import config_error_traces, plain, read_stream, record_ids
 from .request_builder import absence_periods_window, persons_window, token_request
 from .response_builder import PageBuilder, absence_period, problem_response, raw_response, token_error_response, token_response
 
@@ -109,7 +109,7 @@ class TestOutage(TestCase):
 
         # Then
         records = [m.record.data["id"] for m in messages if m.type == Type.RECORD]
-        states = [_plain(m.state.stream.stream_state) for m in messages if m.type == Type.STATE]
+        states = [plain(m.state.stream.stream_state) for m in messages if m.type == Type.STATE]
         assert records == ["a-1"]
         # the first window, finished, is saved (from one second before the start date to its newest record)
         assert {"state_type": "date-range", "slices": [{"start": "2023-12-31T23:59:59Z", "end": "2024-01-20T00:00:00Z",
