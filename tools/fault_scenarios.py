@@ -690,14 +690,14 @@ def _bad_updated_at_passed_through(context: Context) -> List[str]:
         problems.append(f"expected one warning {MISSING_CURSOR_LOG!r}…, got {[(l.get('level'), l.get('message', '')[:80]) for l in logged]}")
     state = (run.stream_states.get(stream) or {}).get("stream", {}).get("stream_state") or {}
     try:
-        cursor = parse_instant(state.get("updated_at") or "")
+        cursor = parse_instant(cursor_value(stream, state) or "")
     except ValueError:
         return problems + [f"the {stream} state is not a timestamp: {state!r}"]
     good = [parse_instant(data["updated_at"]) for name, data in run.records
             if name == stream and data.get("updated_at") not in (None, BAD_UPDATED_AT)]
     latest = max(good).replace(microsecond=0)
     if cursor != latest:
-        problems.append(f"the {stream} state is {state.get('updated_at')}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
+        problems.append(f"the {stream} state is {cursor_value(stream, state)}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
     return problems
 
 
