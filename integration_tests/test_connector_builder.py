@@ -226,3 +226,23 @@ def test_a_failing_read_is_reported_as_an_error(builder, manifest, testing_value
     assert not records_of(stream_read)
     assert [log for log in stream_read["logs"] if log["level"] == "ERROR"]
     assert problems(stream_read)
+
+
+def test_a_test_read_from_the_connectors_finished_windows_asks_only_the_gap_and_what_follows(builder, manifest, testing_values):
+    """The state the installed connector writes after a kill (its finished windows, with a gap) given to a Builder
+    test read: the Builder reads the gap and then from the last range's end minus the 24 h lookback, nothing inside
+    the ranges. (The Builder itself writes the CDK's one value, so after it the next sync starts from that.)"""
+    start = date.fromisoformat(RECENT_START_DATE)
+    day = lambda offset: f"{start + timedelta(days=offset)}T00:00:00Z"  # noqa: E731
+    ranges = {"state_type": "date-range", "slices": [
+        {"start": f"{start - timedelta(days=1)}T23:59:59Z", "end": f"{start + timedelta(days=29)}T23:59:59Z"},
+        {"start": day(60), "end": day(90)},
+    ]}
+    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "absence_periods"}, "stream_state": ranges}}]
+
+    stream_read = post(builder, "test_read", {"manifest": manifest, "config": testing_values,
+                                              "stream_name": "absence_periods", "state": state})
+
+    assert problems(stream_read) == []
+    windows = [piece["slice_descriptor"]["start_time"] for piece in stream_read["slices"]]
+    assert windows == [day(30), day(89)], windows

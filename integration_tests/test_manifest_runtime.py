@@ -104,3 +104,41 @@ def test_read_returns_every_stream_without_the_package(manifest_workdir):
     assert error_traces(messages) == []
     assert sorted(records_by_stream(messages)) == sorted(ALL_STREAMS), "a stream returned no records"
     assert _personio_modules(imported) == []
+
+
+# The finished windows the installed connector saves for absence_periods after a kill: a first range, a gap (2023)
+# left by a window that did not finish, and a second range.
+FINISHED_WINDOWS = {
+    "state_type": "date-range",
+    "slices": [
+        {"start": "2020-12-31T23:59:59Z", "end": "2022-12-31T23:59:59Z", "most_recent_cursor_value": "2022-12-30T10:00:00Z"},
+        {"start": "2024-01-01T00:00:00Z", "end": "2025-06-01T00:00:00Z", "most_recent_cursor_value": "2025-05-30T10:00:00Z"},
+    ],
+}
+
+
+def test_read_resumes_from_the_connectors_finished_windows_without_the_package(manifest_workdir, emulator):
+    """The state the installed connector writes is read by the manifest alone: the gap and what follows the last
+    range (from its end minus the 24 h lookback) are read, nothing inside the ranges; the state it writes back is
+    the CDK's one value (the manifest alone does not write ranges)."""
+    catalog = full_refresh_catalog(("absence_periods",))
+    catalog["streams"][0].update(sync_mode="incremental", destination_sync_mode="append")
+    (manifest_workdir / "incremental.json").write_text(json.dumps(catalog))
+    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "absence_periods"}, "stream_state": FINISHED_WINDOWS}}]
+    (manifest_workdir / "state.json").write_text(json.dumps(state))
+
+    messages, imported = _run_manifest(manifest_workdir, "read", "--config", "config.json", "--catalog", "incremental.json",
+                                       "--state", "state.json")
+
+    assert error_traces(messages) == [] and _personio_modules(imported) == []
+    read = {record["id"] for record in records_by_stream(messages)["absence_periods"]}
+    held = {record["id"]: record["updated_at"][:19] for record in emulator.company.records("absence_periods")}
+    in_gap = {i for i, at in held.items() if "2023-01-01T00:00:01" <= at < "2023-12-31T23:59:59"}
+    after = {i for i, at in held.items() if at >= "2025-05-31T00:00:01"}
+    inside = {i for i, at in held.items() if "2021-01-01T00:00:01" <= at < "2022-12-31T23:59:58"
+              or "2024-01-01T00:00:01" <= at < "2025-05-30T23:59:59"}
+    assert in_gap and after and inside, "the emulator's company has records in every part"
+    assert in_gap | after <= read
+    assert not read & inside
+    states = [m["state"]["stream"]["stream_state"] for m in messages if m["type"] == "STATE"]
+    assert states and "updated_at" in states[-1] and "slices" not in states[-1]

@@ -24,7 +24,9 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.resume_state import resume_after_finished_windows
 from source_personio.shared_token import share_one_token
+from source_personio.windows_in_flight import limit_windows_in_flight
 
 # The scopes `check` requires; every other stream is optional.
 STREAM_SCOPES = {
@@ -65,7 +67,11 @@ class SourcePersonio(YamlDeclarativeSource):
         )
         share_one_token(self._constructor)  # one access token for every stream and thread: see shared_token.py
         _install_retry_wording()
+        # No page read twice in a window, no endless loop, a refused stream asked once: see pagination_guard.py.
         pagination_guard.install(self._constructor)
+        # Windowed streams save every finished window and read two at a time: a killed sync reads two again at most.
+        resume_after_finished_windows(self._constructor)
+        limit_windows_in_flight(self._constructor, self.resolved_manifest, self._config)
 
     def stream_scopes(self) -> Dict[str, str]:
         """Each stream's scope, as its block in the manifest names it."""

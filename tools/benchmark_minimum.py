@@ -74,12 +74,9 @@ def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[st
     for stream in STREAMS:
         keys = instants(emu, stream)
         days = window_days(config, stream)
-        lower = start
-        if states and stream in states:
-            value = states[stream]["stream"]["stream_state"].get("updated_at")
-            if value:
-                lower = max(start, parse_instant(value).astimezone(timezone.utc) - lookback)
-        spans = windows(lower, days, now)
+        stream_state = states[stream]["stream"]["stream_state"] if states and stream in states else {}
+        spans = spans_to_read(stream_state, start, lookback, days, now)
+        lower = spans[0][0] if spans else now
         counts = window_counts(stream, keys, spans)
         page = PAGE_SIZE[stream]
         result.windows[stream] = spans
@@ -92,6 +89,31 @@ def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[st
             wanted = len(keys) - bisect.bisect_left(keys, _us(lower))
         result.flat_pages[stream] = max(1, math.ceil(wanted / page))
     return result
+
+
+def spans_to_read(stream_state: dict, start: datetime, lookback: timedelta, days: int,
+                  now: datetime) -> List[Tuple[datetime, datetime]]:
+    """The windows the connector reads given a windowed stream's state: from the start date without one; from the
+    value minus the lookback for 0.3.0's one value; for the finished ranges (`state_type: date-range`), the gaps
+    between them (each ending a second before the next range) and everything from the last range's end minus the
+    lookback."""
+    if stream_state.get("state_type") != "date-range":
+        value = stream_state.get("updated_at")
+        lower = max(start, parse_instant(value).astimezone(timezone.utc) - lookback) if value else start
+        return windows(lower, days, now)
+    second = timedelta(seconds=1)
+    ranges = sorted((parse_instant(item["start"]), parse_instant(item["end"])) for item in stream_state["slices"])
+    # as source_personio/resume_state.py does: what lies from the last end minus the lookback on is read again
+    first_read = max(start, ranges[-1][1] - lookback)
+    ranges = [(lo, min(hi, first_read - second)) for lo, hi in ranges if lo <= first_read - second]
+    if not ranges:
+        return windows(first_read, days, now)
+    spans: List[Tuple[datetime, datetime]] = []
+    if ranges[0][0] > start:
+        spans += windows(start, days, ranges[0][0] - second)
+    for (_, end), (following, _) in zip(ranges, ranges[1:]):
+        spans += windows(max(start, end + second), days, following - second)
+    return spans + windows(max(start, ranges[-1][1] + second), days, now)
 
 
 def employments_minimum(emu: Emulator, config: dict) -> Tuple[Minimum, set]:

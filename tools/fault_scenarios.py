@@ -229,12 +229,13 @@ def run_connector(command: str, config: Mapping[str, Any], catalog: Optional[Map
                 path.write_text(json.dumps(content))
                 argv += [flag, str(path)]
         argv += list(extra_args)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONIO_FAULTS_") and k != "PYTHONPATH"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PERSONIO_FAULTS_")}
         sleep_log = workdir / "skipped-sleep"
         if sleep_scale != 1:
             (workdir / "sitecustomize.py").write_text(_SLEEP_PATCH)
-            env.update(PYTHONPATH=str(workdir), PERSONIO_FAULTS_SLEEP_SCALE=str(sleep_scale),
-                       PERSONIO_FAULTS_SLEEP_LOG=str(sleep_log))
+            # the caller's PYTHONPATH stays after it: it decides which source_personio runs (a worktree's, say)
+            env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(workdir), os.environ.get("PYTHONPATH")])),
+                       PERSONIO_FAULTS_SLEEP_SCALE=str(sleep_scale), PERSONIO_FAULTS_SLEEP_LOG=str(sleep_log))
         run = Run(argv)
         started = time.monotonic()
         with open(workdir / "stderr", "w+b") as stderr:
@@ -284,7 +285,11 @@ def run_connector(command: str, config: Mapping[str, Any], catalog: Optional[Map
 
 def cursor_value(stream: str, stream_state: Mapping[str, Any]) -> Optional[str]:
     """The cursor in a stream's state: `{"updated_at": …}`, or a per-parent stream's global
-    `{"use_global_cursor": true, "state": {"updated_at": …}, …}`."""
+    `{"use_global_cursor": true, "state": {"updated_at": …}, …}`, or for the finished windows' form
+    (`{"state_type": "date-range", "slices": […]}`) the latest value of its first range (all before it is read)."""
+    if stream_state.get("state_type") == "date-range":
+        first = (stream_state.get("slices") or [{}])[0]
+        return first.get("most_recent_cursor_value")
     name = CURSOR_FIELDS.get(stream, "updated_at")
     value = stream_state.get(name)
     if value is None and isinstance(stream_state.get("state"), Mapping):
@@ -540,7 +545,8 @@ class Outcome:
     outage_seconds: Optional[float] = None  # persistent faults: from the first failing answer to the end
     error: str = ""  # the first error message, if any
     tokens_issued: int = 0  # access tokens the emulator issued, all of them scanned for
-    bound_violation: str = ""  # interruption trials: duplicates beyond the windows in flight + lookback, if any
+    bound_violation: str = ""  # interruption trials: streams read twice beyond RESUME_WINDOWS windows, if any
+    read_twice: Dict[str, Tuple[int, int]] = field(default_factory=dict)  # interruption: stream -> (read twice, bound)
     notes: List[str] = field(default_factory=list)
     problems: List[str] = field(default_factory=list)
 
@@ -687,14 +693,14 @@ def _bad_updated_at_passed_through(context: Context) -> List[str]:
         problems.append(f"expected one warning {MISSING_CURSOR_LOG!r}…, got {[(l.get('level'), l.get('message', '')[:80]) for l in logged]}")
     state = (run.stream_states.get(stream) or {}).get("stream", {}).get("stream_state") or {}
     try:
-        cursor = parse_instant(state.get("updated_at") or "")
+        cursor = parse_instant(cursor_value(stream, state) or "")
     except ValueError:
         return problems + [f"the {stream} state is not a timestamp: {state!r}"]
     good = [parse_instant(data["updated_at"]) for name, data in run.records
             if name == stream and data.get("updated_at") not in (None, BAD_UPDATED_AT)]
     latest = max(good).replace(microsecond=0)
     if cursor != latest:
-        problems.append(f"the {stream} state is {state.get('updated_at')}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
+        problems.append(f"the {stream} state is {cursor_value(stream, state)}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
     return problems
 
 
@@ -1359,12 +1365,13 @@ def judge(outcome: Outcome, scenario: Scenario, run: Run, snap: Snapshot, config
 TRIAL_COMPANY = {"seed": 11, "persons": 30, "absence_periods": 150, "attendance_periods": 400}
 
 
+RESUME_WINDOWS = 2  # records read by both the killed and the resumed sync: at most this many windows' worth
+
+
 @dataclass(frozen=True)
 class Trial:
     number: int
     kill_after_lines: int
-    num_workers: Optional[int]  # None: the manifest's default
-    windowed: bool = True  # WINDOWS' window sizes; False: none set, the manifest's defaults
 
     @property
     def name(self) -> str:
@@ -1373,36 +1380,27 @@ class Trial:
 
 def interruption_trials(count: int = 20, seed: int = 20_241_125) -> List[Trial]:
     """`count` kill points, seeded: after 1 to (records in the company) stdout lines, so every kill lands
-    before the end, read in WINDOWS' windows; then count // 5 more at the default window sizes. Odd trials
-    run one worker, even ones the connector's default worker count."""
+    before the end. Every trial runs the connector's default settings (window sizes, ten workers)."""
     rng = random.Random(seed)
     total = sum(TRIAL_COMPANY[s] for s in STREAMS)
-    return [Trial(n, rng.randint(1, total), 1 if n % 2 else None, windowed=n <= count)
-            for n in range(1, count + count // 5 + 1)]
+    return [Trial(n, rng.randint(1, total)) for n in range(1, count + 1)]
 
 
 def run_trial(trial: Trial) -> Outcome:
     """Kill a sync after `trial.kill_after_lines` lines, resume it from the last state it emitted, and
-    judge the union of both: nothing lost, and a record emitted twice only if it lies in the lookback
-    before the killed run's cursor, in the windows that can have been in flight when it died, or on a
-    window edge.
+    judge the union of both: nothing lost, and per stream, the records both syncs read (read twice) at most
+    RESUME_WINDOWS times the records of the stream's largest window.
 
-    Windows run num_workers at a time and the state only advances over contiguous finished windows, so
-    the resumed sync re-reads every window read after the oldest unfinished one: with one worker just
-    that window, with N workers up to N of them (the documented bound). Counted from the actual windows
-    after the cursor's, skipping those without records (a finished empty window leaves the state where
-    it was, and has nothing to read twice)."""
-    workers = trial.num_workers or DEFAULT_NUM_WORKERS
-    in_flight = "1 window" if workers == 1 else f"{workers} windows"
-    sizes = "" if trial.windowed else ", default window sizes"
+    The state holds every finished window (source_personio/resume_state.py), so the resumed sync reads the
+    windows unfinished at the kill and the lookback before the last finished one; what it reads twice is what
+    the killed sync had read of those."""
     outcome = Outcome(trial.name, "interruption",
-                      f"SIGKILL after {trial.kill_after_lines} lines ({workers} worker(s){sizes}), then resume",
-                      f"resumes: 0 lost, duplicates within {in_flight} in flight + lookback")
+                      f"SIGKILL after {trial.kill_after_lines} lines (default settings), then resume",
+                      f"resumes: 0 lost, read twice <= {RESUME_WINDOWS}x one window per stream")
     with Emulator(EmulatorSettings(**TRIAL_COMPANY)) as emulator:
         tokens = TokenLog(emulator)
         snap = snapshot(emulator)
-        config = config_over_windows(emulator, {"num_workers": trial.num_workers,
-                                                **({} if trial.windowed else DEFAULT_WINDOWS)})
+        config = config_over_windows(emulator, DEFAULT_WINDOWS)
         killed = run_connector("read", config, catalog(), kill_after_lines=trial.kill_after_lines, deadline=300)
         resumed = run_connector("read", config, catalog(), state=list(killed.stream_states.values()), deadline=300)
         outcome.secrets = secrets_seen(killed.output + resumed.output, emulator.client_secret, tokens.tokens)
@@ -1423,55 +1421,19 @@ def run_trial(trial: Trial) -> Outcome:
     outcome.lost = sum(len(ids) for ids in lost.values())
     if outcome.lost:
         problems.append(f"{outcome.lost} records lost: " + ", ".join(f"{s}: {ids[:3]}" for s, ids in lost.items() if ids))
+    outcome.duplicated = sum(1 for n in emitted.values() if n > 1)
 
-    start, steps = parse_instant(config["start_date"]), window_steps(config)
-    lookback = timedelta(hours=int(config["lookback_window_hours"]))
-    second = timedelta(seconds=1)
-    duplicated = [(s, i) for (s, i), n in emitted.items() if n > 1]
-    outcome.duplicated = len(duplicated)
-    reach: Dict[str, Tuple[datetime, Optional[datetime]]] = {}  # stream -> (lowest, highest) re-readable
-    oldest: Dict[str, int] = {}  # stream -> index of the oldest window with records the state does not cover
-    cuts = {stream: windows_of(config, stream) for stream in STREAMS}  # once: the last window ends "now"
+    first, second = count_emitted([killed]), count_emitted([resumed])
     for stream in STREAMS:
-        cursor = killed.cursor(stream)
-        lower = start if cursor is None else max(start, cursor - lookback) - second
-        # The window holding the cursor is finished (the cursor is its latest record), unless the cursor
-        # is still the start (or a record exactly on the window's start edge, which the window before
-        # also reads); the later windows with records are the ones that may be in flight.
-        done = start - second if cursor is None or cursor <= start else cursor - second
-        later = [(a, b) for a, b in cuts[stream] if a > done and any(a <= at < b for at in snap[stream].values())]
-        upper = later[workers - 1][1] + second if len(later) >= workers else None
-        reach[stream] = (lower, upper)
-        oldest[stream] = cuts[stream].index(later[0]) if later else -1
-    beyond: Dict[str, List[float]] = {}
-    for stream, record_id in duplicated:
-        at, step = snap[stream].get(record_id), steps[stream]
-        if at is None:
-            continue
-        cursor = killed.cursor(stream)
-        lower, upper = reach[stream]
-        resumed_start = max(start, cursor - lookback) if cursor is not None else start
-        if lower <= at and (upper is None or at <= upper):
-            continue
-        if on_window_edge(at, start, step) or on_window_edge(at, resumed_start, step):
-            continue
-        beyond.setdefault(stream, []).append(at)
-    if beyond:
-        def where(stream: str, moments: List[datetime]) -> str:
-            cut = cuts[stream]
-            index = lambda at: next((i for i, (a, b) in enumerate(cut) if a <= at < b), len(cut) - 1)
-            late = sorted({index(at) for at in moments})
-            first = oldest[stream]
-            return (f"{stream}: {len(moments)} records re-read from window(s) {', '.join(map(str, late))} of {len(cut)},"
-                    f" while the oldest unfinished window with records was {first}"
-                    f" (bound: windows {first} to {first + workers - 1})")
-        described = "; ".join(where(stream, moments) for stream, moments in beyond.items())
-        outcome.bound_violation = f"duplicates beyond {in_flight} in flight + lookback ({described})"
-        # Windows start out of order on the CDK's thread pool and the state waits for the oldest unfinished
-        # one, so with several workers any window finished after it may be re-read: one window is a bound
-        # only with one worker. Nothing is lost either way, which every trial asserts.
-        if workers == 1:
-            problems.append(outcome.bound_violation)
+        twice = sum(1 for (s, key) in first if s == stream and (s, key) in second)
+        largest = max([sum(1 for at in snap[stream].values() if a <= at < b) for a, b in windows_of(config, stream)] or [0])
+        outcome.read_twice[stream] = (twice, RESUME_WINDOWS * largest)
+    outcome.result += "; read twice " + ", ".join(f"{s} {n} (<= {bound})" for s, (n, bound) in outcome.read_twice.items())
+    over = {s: v for s, v in outcome.read_twice.items() if v[0] > v[1]}
+    if over:
+        outcome.bound_violation = "read twice beyond " + ", ".join(
+            f"{s}: {n} > {bound} ({RESUME_WINDOWS}x one window)" for s, (n, bound) in over.items())
+        problems.append(outcome.bound_violation)
     return outcome
 
 

@@ -23,8 +23,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", metavar="TEXT", help="run only rows whose name contains TEXT")
     parser.add_argument("--trials", type=int, default=20,
-                        help="interruption trials in set windows (default 20), plus a fifth as many at the default "
-                             "window sizes")
+                        help="interruption trials, each at the default settings (default 20)")
     parser.add_argument("--seed", type=int, default=20_241_125, help="seed of the kill points")
     parser.add_argument("--workers", type=int, default=6, help="rows run at once (default 6)")
     parser.add_argument("--sleep-scale", type=float, default=1,

@@ -312,9 +312,15 @@ def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental
 def cursor_value(stream_state: Any) -> Optional[str]:
     """The cursor value a stream's state holds, whatever its shape: `{"updated_at": …}` (windowed and recruiting
     lists), `{"month": …}` (compensations), `{"use_global_cursor": true, "state": {<cursor>: …}, …}` (per-parent
-    streams); None for a stream read whole (`{"__ab_no_cursor_state_message": true}`) or no state."""
+    streams); None for a stream read whole (`{"__ab_no_cursor_state_message": true}`) or no state. The finished
+    windows' form (`{"state_type": "date-range", "slices": […]}`) holds the value the one-value form would: the
+    latest cursor value of its first range, the windows finished without a gap since the start date (None while
+    that range holds no record)."""
     if not isinstance(stream_state, Mapping):
         return None
+    if stream_state.get("state_type") == "date-range":
+        first = (stream_state.get("slices") or [{}])[0]
+        return first.get("most_recent_cursor_value")
     if isinstance(stream_state.get("state"), Mapping):
         stream_state = stream_state["state"]
     values = [value for name, value in stream_state.items()

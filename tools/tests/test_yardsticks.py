@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.benchmark_minimum import compensation_months, lookback_records, minimum
+from tools.benchmark_minimum import compensation_months, lookback_records, minimum, spans_to_read
 from tools.fault_scenarios import DEFAULT_NUM_WORKERS
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.reference_reader import DEFAULT_WINDOW_DAYS, window_days
@@ -63,3 +63,17 @@ def test_lookback_records_count_those_updated_in_the_hours_before_the_state(comp
     expected = sum(1 for k in keys if low.timestamp() * 1e6 <= k <= high.timestamp() * 1e6)
     assert lookback_records(company, "attendance_periods", state, 24) == expected
     assert lookback_records(company, "attendance_periods", None, 24) == 0
+
+
+def test_the_windows_read_from_finished_ranges_are_the_gaps_and_what_follows_the_last_range():
+    # as in unit_tests/mock_server/test_resume_state.py: 30-day windows, January and March on finished
+    utc = timezone.utc
+    state = {"state_type": "date-range", "slices": [{"start": "2023-12-31T23:59:59Z", "end": "2024-01-30T23:59:59Z"},
+                                                     {"start": "2024-03-01T00:00:00Z", "end": "2024-04-09T00:00:00Z"}]}
+    spans = spans_to_read(state, datetime(2024, 1, 1, tzinfo=utc), timedelta(hours=24), 30,
+                          datetime(2024, 4, 10, tzinfo=utc))
+    assert spans == [(datetime(2024, 1, 31, tzinfo=utc), datetime(2024, 2, 29, 23, 59, 59, tzinfo=utc)),
+                     (datetime(2024, 4, 8, tzinfo=utc), datetime(2024, 4, 10, tzinfo=utc))]
+    # 0.3.0's one value: from it minus the lookback
+    assert spans_to_read({"updated_at": "2024-04-09T00:00:00Z"}, datetime(2024, 1, 1, tzinfo=utc), timedelta(hours=24),
+                         30, datetime(2024, 4, 10, tzinfo=utc)) == [(datetime(2024, 4, 8, tzinfo=utc), datetime(2024, 4, 10, tzinfo=utc))]

@@ -65,7 +65,24 @@ def record_ids(output: EntrypointOutput) -> List[str]:
 
 
 def state_values(output: EntrypointOutput, cursor_field: str = "updated_at") -> List[Any]:
-    return [message.state.stream.stream_state.__dict__.get(cursor_field) for message in output.state_messages]
+    """Each state's cursor value. The finished-windows form stands for the value the one-value form would hold:
+    the latest cursor value of its first range (the windows finished without a gap since the start), None while
+    that range holds no record."""
+    return [low_water_mark(plain(message.state.stream.stream_state), cursor_field) for message in output.state_messages]
+
+
+def low_water_mark(stream_state: Mapping[str, Any], cursor_field: str = "updated_at") -> Any:
+    if stream_state.get("state_type") == "date-range":
+        first = stream_state["slices"][0]
+        return first.get("most_recent_cursor_value")
+    return stream_state.get(cursor_field)
+
+
+def finished_ranges(output: EntrypointOutput, stream: str) -> List[List[Any]]:
+    """The finished windows the stream's last state holds, as [start, end] pairs."""
+    state = states_of(output, stream)[-1]
+    assert state.get("state_type") == "date-range", state
+    return [[item["start"], item["end"]] for item in state["slices"]]
 
 
 def records_of(output: EntrypointOutput, stream: str) -> List[Mapping[str, Any]]:
@@ -76,19 +93,20 @@ def records_of(output: EntrypointOutput, stream: str) -> List[Mapping[str, Any]]
 def states_of(output: EntrypointOutput, stream: str) -> List[Dict[str, Any]]:
     """Every state one stream emitted, in order, as plain dicts (nested states included)."""
     return [
-        _plain(message.state.stream.stream_state)
+        plain(message.state.stream.stream_state)
         for message in output.state_messages
         if message.state.stream.stream_descriptor.name == stream
     ]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A state (or any part of a message) as plain dicts and lists."""
     if hasattr(value, "__dict__") and not isinstance(value, type):
         value = value.__dict__
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from source_personio.source import PersonioUnavailable, SourcePersonio
 
 from .config import ConfigBuilder
-from .helpers import config_error_traces, read_stream, record_ids
+from .helpers import config_error_traces, plain, read_stream, record_ids
 from .request_builder import absence_periods_window, persons_window, token_request
 from .response_builder import PageBuilder, absence_period, problem_response, raw_response, token_error_response, token_response
 
@@ -109,9 +109,11 @@ class TestOutage(TestCase):
 
         # Then
         records = [m.record.data["id"] for m in messages if m.type == Type.RECORD]
-        states = [m.state.stream.stream_state.__dict__ for m in messages if m.type == Type.STATE]
+        states = [plain(m.state.stream.stream_state) for m in messages if m.type == Type.STATE]
         assert records == ["a-1"]
-        assert {"updated_at": "2024-01-20T00:00:00Z"} in states
+        # the first window, finished, is saved (from one second before the start date to its newest record)
+        assert {"state_type": "date-range", "slices": [{"start": "2023-12-31T23:59:59Z", "end": "2024-01-20T00:00:00Z",
+                                                        "most_recent_cursor_value": "2024-01-20T00:00:00Z"}]} in states
         assert "Personio is unavailable" in stop and "server errors (HTTP 5xx)" in stop
         assert "next sync resumes" in stop
         http_mocker.assert_number_of_calls(second, _ATTEMPTS)
