@@ -28,14 +28,6 @@ from source_personio.resume_state import resume_after_finished_windows
 from source_personio.shared_token import share_one_token
 from source_personio.windows_in_flight import limit_windows_in_flight
 
-# The scopes `check` requires; every other stream is optional.
-STREAM_SCOPES = {
-    "persons": "personio:persons:read",
-    "absence_periods": "personio:absences:read",
-    "attendance_periods": "personio:attendances:read",
-}
-STREAM_NAMES = tuple(STREAM_SCOPES)
-
 # Streams read from the same endpoint and scope as a required one need no probe of their own; breakdowns are
 # probed through absence types (same scope), since reaching a first absence can take many empty windows.
 PROBE_INSTEAD = {
@@ -73,6 +65,10 @@ class SourcePersonio(YamlDeclarativeSource):
         resume_after_finished_windows(self._constructor)
         limit_windows_in_flight(self._constructor, self.resolved_manifest, self._config)
 
+    def required_streams(self) -> List[str]:
+        """The streams `check` requires, as the manifest's own `check` names them; every other stream is optional."""
+        return list(self.resolved_manifest["check"]["stream_names"])
+
     def stream_scopes(self) -> Dict[str, str]:
         """Each stream's scope, as its block in the manifest names it."""
         return {stream["name"]: _first_scope(stream) or "" for stream in self.resolved_manifest["streams"]}
@@ -85,7 +81,8 @@ class SourcePersonio(YamlDeclarativeSource):
         checked with the manifest's own CheckStream, so the verdicts match the Connector Builder's.
         """
         failures: List[str] = []
-        for stream_name in STREAM_NAMES:
+        scopes = self.stream_scopes()
+        for stream_name in self.required_streams():
             available, reason = CheckStream(stream_names=[stream_name], parameters={}).check_connection(
                 self, logger, self._config
             )
@@ -93,7 +90,7 @@ class SourcePersonio(YamlDeclarativeSource):
                 continue
             reason = str(reason)
             # persons answers 401 rather than 403 for a credential without its scope.
-            reworded = personio_wording(reason, stream_name, STREAM_SCOPES)
+            reworded = personio_wording(reason, stream_name, scopes)
             if reworded == BAD_CREDENTIALS:
                 # Wrong credentials fail every stream alike; one message says it all.
                 return AirbyteConnectionStatus(status=Status.FAILED, message=f"{BAD_CREDENTIALS} ({reason})")
@@ -111,8 +108,9 @@ class SourcePersonio(YamlDeclarativeSource):
         """
         readable, refused = [], []
         verdicts: Dict[str, Any] = {}
+        required = self.required_streams()
         for name in self.stream_scopes():
-            if name in STREAM_SCOPES:
+            if name in required:
                 continue
             probe = PROBE_INSTEAD.get(name, name)
             if probe is None:

@@ -796,10 +796,6 @@ def _stopped_at_the_outage(cause: str) -> Callable[[Context], List[str]]:
     return check
 
 
-def _all_of(*checks: Callable[[Context], List[str]]) -> Callable[[Context], List[str]]:
-    return lambda context: [problem for check in checks for problem in check(context)]
-
-
 def _throttled_on(stream: str) -> Callable[[Context], List[str]]:
     def check(context: Context) -> List[str]:
         throttled = context.emulator.stats.throttled.get(stream, 0)

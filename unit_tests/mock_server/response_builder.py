@@ -156,10 +156,6 @@ class PageBuilder:
         self._page["_meta"]["links"]["self"] = {"href": href}
         return self
 
-    def without_data(self) -> "PageBuilder":
-        self._page.pop("_data")
-        return self
-
     def build_body(self) -> Dict[str, Any]:
         return copy.deepcopy(self._page)
 

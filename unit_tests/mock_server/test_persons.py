@@ -21,7 +21,7 @@ class TestPersonsStream(TestCase):
     """GET /v2/persons, as the manifest declares it:
 
     - page size `limit=50`; records are read from `_data`; the next link is followed without the window filters;
-    - windows of `persons_window_size_days` (default 365) from `start_date` (default 2010-01-01T00:00:00Z) up to
+    - windows of `persons_window_size_days` (default 3,650) from `start_date` (default 2010-01-01T00:00:00Z) up to
       now, the next window starting one second after the previous one ends;
     - Personio's strict filters, widened by one second on both sides: `updated_at.gt = window_start - 1s` and
       `updated_at.lt = window_end + 1s`, formatted `%Y-%m-%dT%H:%M:%SZ`;
