@@ -195,8 +195,9 @@ def absence_periods_window(gte: str, lte: Optional[str] = None) -> HttpRequest:
     """First page of an absence-periods window: inclusive operators, no offset.
 
     `lte=None` is an open-ended window: exactly `limit` and `updated_at.gte`, no `updated_at.lte`. The connector
-    sends that for every window ending within the last 15 hours (Personio may read an offset-less bound in the
-    company's zone, up to UTC+14); older windows carry `updated_at.lte = window_end + 1s`.
+    sends that for the last window (shorter than a full step) when it ends within the last 15 hours (Personio may
+    read an offset-less bound in the company's zone, up to UTC+14); every other window carries
+    `updated_at.lte = window_end + 1s`.
     """
     return _periods_window(ListRequestBuilder.absence_periods(), gte, lte)
 

@@ -277,16 +277,13 @@ class TestAbsencePeriodsStream(TestCase):
 
     @freeze_time("2024-01-31T14:59:58Z")
     @HttpMocker()
-    def test_a_short_last_window_and_a_previous_window_ending_within_15_hours_are_both_open_ended(self, http_mocker: HttpMocker) -> None:
-        # Given windows [01-01 00:00:00, 01-30 23:59:59] (ending 14 h 59 min 59 s before now) and a short
-        # [01-31 00:00:00, now]: both end within the last 15 hours
+    def test_only_the_short_last_window_is_open_ended_a_full_window_ending_within_15_hours_keeps_its_bound(self, http_mocker: HttpMocker) -> None:
+        # Given windows [01-01 00:00:00, 01-30 23:59:59] (a full 30 days, ending 14 h 59 min 59 s before now) and a
+        # short [01-31 00:00:00, now]: both end within the last 15 hours
         http_mocker.post(token_request(), token_response())
         http_mocker.get(
-            absence_periods_window(gte="2024-01-01T00:00:00"),
-            PageBuilder.absence_periods()
-            .with_record(absence_period("a-1", "2024-01-20T08:00:00Z"))
-            .with_record(absence_period("a-2", "2024-01-31T10:00:00Z"))
-            .build(),
+            absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-01-31T00:00:00"),
+            PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-01-20T08:00:00Z")).build(),
         )
         http_mocker.get(
             absence_periods_window(gte="2024-01-31T00:00:00"),
@@ -296,5 +293,6 @@ class TestAbsencePeriodsStream(TestCase):
         # When
         output = read_stream(_STREAM, ConfigBuilder().with_window_size_days(30).build())
 
-        # Then neither request carries `updated_at.lte`; the record both windows return is read twice (same id)
-        assert sorted(record_ids(output)) == ["a-1", "a-2", "a-2"]
+        # Then the full window keeps `updated_at.lte` (read in company time, it and the next window shift alike and
+        # leave no gap; without it, it would read the next window's records again) and only the last is open-ended
+        assert sorted(record_ids(output)) == ["a-1", "a-2"]

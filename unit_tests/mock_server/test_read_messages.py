@@ -101,7 +101,7 @@ class TestOutage(TestCase):
             absence_periods_window(gte="2024-01-01T00:00:00", lte="2024-01-31T00:00:00"),
             PageBuilder.absence_periods().with_record(absence_period("a-1", "2024-01-20T00:00:00Z")).build(),
         )
-        second = absence_periods_window(gte="2024-01-31T00:00:00")
+        second = absence_periods_window(gte="2024-01-31T00:00:00")  # the last window, ending now: open-ended
         http_mocker.get(second, [problem_response(503, "Service Unavailable", "down")] * _ATTEMPTS)
 
         # When

@@ -125,8 +125,9 @@ class TestWindowedStreamsSaveEveryFinishedWindow(TestCase):
         http_mocker.post(token_request(), token_response())
         lookback = absence_periods_window(gte="2024-04-07T12:00:00", lte="2024-04-08T12:00:00")
         http_mocker.get(lookback, problem_response(400, "Bad Request", "Invalid request content."))
-        # (the next windows end within the last 15 hours: open-ended)
-        http_mocker.get(absence_periods_window(gte="2024-04-08T12:00:00"), PageBuilder.absence_periods().build())
+        # (the next full window keeps its bound; the short last one, ending now, is open-ended)
+        http_mocker.get(absence_periods_window(gte="2024-04-08T12:00:00", lte="2024-04-09T12:00:00"),
+                        PageBuilder.absence_periods().build())
         http_mocker.get(absence_periods_window(gte="2024-04-09T12:00:00"), PageBuilder.absence_periods().build())
 
         # When
