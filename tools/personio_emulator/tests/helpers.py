@@ -31,15 +31,21 @@ def walk(emu, path, session=None, **params):
     """All records of a list, following next links verbatim."""
     session = session or client(emu)
     response = session.get(emu.url + path, params=params, timeout=5)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["_data"] + follow(emu, session, body["_meta"]["links"].get("next", {}).get("href"))
+
+
+def follow(emu, session, href):
+    """The records of every page from `href` on (hrefs may be relative)."""
     records = []
-    while True:
+    while href:
+        response = session.get(urljoin(emu.url, href), timeout=5)
         assert response.status_code == 200, response.text
         body = response.json()
         records.extend(body["_data"])
-        nxt = body["_meta"]["links"].get("next")
-        if not nxt:
-            return records
-        response = session.get(urljoin(emu.url, nxt["href"]), timeout=5)  # hrefs may be relative
+        href = body["_meta"]["links"].get("next", {}).get("href")
+    return records
 
 
 def ids(records):

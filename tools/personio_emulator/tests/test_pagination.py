@@ -3,7 +3,7 @@ Each test reads Given / When / Then; no test sleeps except where latency itself 
 import requests
 
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
-from tools.personio_emulator.tests.helpers import ABSENCES, ATTENDANCES, PERSONS, client, get, ids, walk
+from tools.personio_emulator.tests.helpers import ABSENCES, ATTENDANCES, PERSONS, client, follow, get, ids, walk
 
 
 # -- pagination -------------------------------------------------------------------------------
@@ -53,12 +53,7 @@ class TestPagination:
         expected = [r["id"] for r in expected if "2021" <= r["updated_at"][:4] <= "2023"]
         first = get(emu, ATTENDANCES, session, limit=10, **window).json()
         emu.company.update("attendance_periods", record_id=first["_data"][0]["id"])  # moves to now: out of the window
-        rest = []
-        href = first["_meta"]["links"]["next"]["href"]
-        while href:
-            body = session.get(href, timeout=5).json()
-            rest.extend(body["_data"])
-            href = body["_meta"]["links"].get("next", {}).get("href")
+        rest = follow(emu, session, first["_meta"]["links"]["next"]["href"])
         assert ids(first["_data"]) + ids(rest) == expected
 
     def test_attendance_sort(self, personio_emulator):

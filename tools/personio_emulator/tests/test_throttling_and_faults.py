@@ -2,7 +2,6 @@
 Each test reads Given / When / Then; no test sleeps except where latency itself is under test."""
 import threading
 import time
-from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -13,7 +12,7 @@ from tools.personio_emulator.pytest_plugin import make_personio_emulator, person
 from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS, STREAMS
 from tools.personio_emulator.tests.helpers import (ABSENCES, APPLICATIONS, ATTENDANCES, CANDIDATES,
                                                    COMPENSATION_TYPES, ENDPOINTS, PERSONS, RECRUITING_JOBS, TYPES,
-                                                   breakdowns_path, client, employments_path, get, ids, needs,
+                                                   breakdowns_path, client, employments_path, follow, get, ids, needs,
                                                    token_response, walk)
 
 
@@ -159,12 +158,7 @@ class TestFaults:
         first = get(emu, ATTENDANCES, session, limit=40).json()
         empty = session.get(first["_meta"]["links"]["next"]["href"], timeout=5).json()
         assert empty["_data"] == [] and "next" in empty["_meta"]["links"]
-        rest = []
-        href = empty["_meta"]["links"]["next"]["href"]
-        while href:
-            body = session.get(href, timeout=5).json()
-            rest.extend(body["_data"])
-            href = body["_meta"]["links"].get("next", {}).get("href")
+        rest = follow(emu, session, empty["_meta"]["links"]["next"]["href"])
         assert ids(first["_data"]) + ids(rest) == expected
 
     def test_huge_page(self, personio_emulator):
@@ -216,12 +210,7 @@ class TestRateLimitsAndFaults:
         session = client(emu)
         empty = get(emu, breakdowns_path(emu, absence["id"]), session).json()
         assert empty["_data"] == []
-        rows = []
-        href = empty["_meta"]["links"]["next"]["href"]
-        while href:
-            body = session.get(urljoin(emu.url, href), timeout=5).json()
-            rows.extend(body["_data"])
-            href = body["_meta"]["links"].get("next", {}).get("href")
+        rows = follow(emu, session, empty["_meta"]["links"]["next"]["href"])
         assert rows == emu.company.breakdowns(absence["id"])
 
     def test_relative_next_links(self, make_personio_emulator):
