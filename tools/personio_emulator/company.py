@@ -80,7 +80,7 @@ class Company:
                  attendance_periods: int = 1000, end: Optional[datetime] = None,
                  clock: Callable[[], float] = time.time, settings=None):
         from .settings import EmulatorSettings  # here: settings.py must not need this module loaded
-        # the structure counts and the per-request variants of the section 7 streams live in the
+        # the structure counts and the per-request variants of the built-on-use streams live in the
         # settings; the Emulator passes its own, so a test's change applies to the next request
         self.settings = settings if settings is not None else EmulatorSettings(
             seed=seed, persons=persons, absence_periods=absence_periods, attendance_periods=attendance_periods,
