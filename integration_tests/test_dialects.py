@@ -27,7 +27,10 @@ import pytest
 from integration_tests import load_json
 from integration_tests.manifest_streams import primary_keys
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
-from tools.personio_emulator.settings import BETA_STREAMS
+from tools.personio_emulator.faults import LOOP_KINDS
+from tools.personio_emulator.links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
+from tools.personio_emulator.settings import (BETA_STREAMS, CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS,
+                                             RECRUITING_TIMESTAMPS)
 from tools.sync_runner import RunResult, SourceRunner, configured_catalog
 
 SEED = int(os.environ.get("DIALECT_SEED") or random.SystemRandom().randrange(1, 10**6))
@@ -160,6 +163,15 @@ def discovered_streams() -> Dict[str, Any]:
         result = SourceRunner(timeout=120).discover({**load_json("sample_config.json"), "api_url": emulator.url})
     assert result.catalog is not None, (result.error_messages, result.stderr[-2000:])
     return result.catalog
+
+
+def test_the_variants_are_every_value_the_emulator_knows():
+    known = {"self_link": SELF_LINKS, "next_link": NEXT_LINKS, "link_cursor_escaping": CURSOR_ESCAPES,
+             "recruiting_timestamps": RECRUITING_TIMESTAMPS, "custom_attribute_values": CUSTOM_ATTRIBUTE_VALUES,
+             "personio_like_burst": PERSONS_BURSTS}
+    for name, values in known.items():
+        assert set(VARIANTS[name]) == set(values), f"{name}: play every value the emulator knows"
+    assert set(LOOP_SHAPES) == set(LOOP_KINDS)
 
 
 def test_every_value_of_every_variant_is_played():
