@@ -25,11 +25,15 @@ EXAMPLE = Endpoint("webhook_events", "/v2/webhooks/{parent}/events", "listed", s
                    filters={"id": IDS, "kind": Filter("enum", "kind", allowed=("created", "updated"))},
                    records="tests.test_table:events", order="as made")
 
+ONE = Endpoint("webhook_events", "/v2/webhooks/{parent}/events/{id}", "one_listed", scope=PERSONS_SCOPE,
+               links="none", faults=False, records="tests.test_table:events")
+
 
 @pytest.fixture
 def added(monkeypatch, personio_emulator):
-    """The emulator with EXAMPLE in its table: routed, and with the bucket every stream of the table gets."""
-    monkeypatch.setattr(table, "_TEMPLATES", table._TEMPLATES + [(table.path_pattern(EXAMPLE.path), EXAMPLE)])
+    """The emulator with EXAMPLE and ONE in its table: routed, and with the bucket every stream of the table gets."""
+    added = [(table.path_pattern(e.path), e) for e in (ONE, EXAMPLE)]
+    monkeypatch.setattr(table, "_TEMPLATES", table._TEMPLATES + added)
     monkeypatch.setitem(rate_limit.PERSONIO_LIKE_RATE_LIMITS, EXAMPLE.stream, (10.0, 10))
     return personio_emulator
 
@@ -46,6 +50,13 @@ def test_an_added_entry_is_served_paged_filtered_and_checked(added):
     assert get(added, "/v2/webhooks/w1/events", limit=3).status_code == 400
     assert get(added, "/v2/webhooks/w1/events", kind="deleted").status_code == 400
     assert added.stats.requests[EXAMPLE.stream] >= 5
+
+
+def test_an_added_one_record_entry_serves_a_record_bare(added):
+    one = get(added, "/v2/webhooks/w1/events/w1-3")
+    assert one.status_code == 200 and one.json() == {"id": "w1-3", "webhook": {"id": "w1"}, "kind": "created"}
+    assert get(added, "/v2/webhooks/w1/events/w9-9").status_code == 404
+    assert get(added, "/v2/webhooks/w1/events/w1-3", limit=1).status_code == 400
 
 
 def test_the_company_api_serves_every_stream_of_the_table(personio_emulator):
