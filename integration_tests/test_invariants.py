@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tools.fault_suite.connector import catalog, cursor_value, run_connector
+from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.records import EPOCH, parse_instant
 from tools.fault_suite.settings import STREAMS as WINDOWED_STREAMS
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
+from tools.sync_runner import cursor_value
 
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
@@ -182,11 +183,11 @@ class Destination:
 
     def load(self, sync: Sync, run) -> None:
         read: Dict[str, Dict[object, dict]] = {stream: {} for stream in STREAMS}
-        for stream, record in run.records:
+        for stream, record in run.each_record():
             keep_latest(stream, read[stream], record)
         self.months_read = {record["month"] for record in read["compensations"].values()}
         for stream in STREAMS:
-            if sync.mode == "full_refresh" and run.completed:
+            if sync.mode == "full_refresh" and run.succeeded:
                 self.records[stream] = read[stream]
                 self.deleted[stream].clear()
             else:
@@ -301,7 +302,7 @@ def update_employments(emulator: Emulator, change: EmploymentUpdate, destination
     if not ids:
         return
     state = destination.state.get("employments")
-    value = cursor_value("employments", state["stream"].get("stream_state") or {}) if state else None
+    value = cursor_value(state["stream"].get("stream_state") or {}) if state else None
     cursor = parse_instant(value) if value else now
     start = parse_instant(START_DATE)
     last_change = lambda record_id: EPOCH + timedelta(microseconds=company.updated_us("employments", record_id))
@@ -338,7 +339,7 @@ def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, des
     assert not seen, f"{sync}: {', '.join(seen)} in the connector's output"
     assert run.killed is None or run.killed.startswith("after"), f"{sync}: {run.killed}"
     if sync.kill_after_lines is None and (fault is None or not fault.fired):
-        assert run.completed, f"{sync} did not complete: {run.result} {[e.get('message') for e in run.errors][:2]}"
+        assert run.succeeded, f"{sync} did not complete: {run.summary} {[e.get('message') for e in run.errors][:2]}"
     destination.load(sync, run)
     return run
 
@@ -476,6 +477,6 @@ def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company
                 apply(emulator, change, destination)
                 history.append(repr(change))
             run = run_sync(emulator, tokens, config, sync, destination)
-            history.append(f"{sync} [{run.result}]")
-            if run.completed:
+            history.append(f"{sync} [{run.summary}]")
+            if run.succeeded:
                 assert_invariant(emulator, destination, history)

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from tools.fault_suite.connector import Run
-from tools.fault_suite.records import Key, Snapshot, key_of, parse_instant
+from tools.fault_suite.records import Key, Snapshot, cursor_at, key_of, parse_instant
 from tools.fault_suite.scenario import COMPLETES, FAILS, Scenario
-from tools.fault_suite.settings import CURSOR_FIELDS, MAX_RETRIES, OUTAGE_LIMIT_SECONDS, RETRY_BUDGET_SECONDS, SLACK_SECONDS
+from tools.fault_suite.settings import (
+    CURSOR_FIELDS, MAX_RETRIES, OUTAGE_LIMIT_SECONDS, RETRY_BUDGET_SECONDS, SLACK_SECONDS,
+)
 from tools.fault_suite.windows import on_window_edge, window_steps
+from tools.sync_runner import RunResult
 
 
 @dataclass
@@ -42,20 +44,20 @@ class Outcome:
         return not self.problems
 
 
-def count_emitted(runs: Sequence[Run]) -> Counter:
+def count_emitted(runs: Sequence[RunResult]) -> Counter:
     """(stream, primary key) -> how many times the runs emitted it."""
-    return Counter((stream, key_of(stream, data)) for run in runs for stream, data in run.records)
+    return Counter((stream, key_of(stream, data)) for run in runs for stream, data in run.each_record())
 
 
-def must_have(snap: Snapshot, run: Run) -> Dict[str, set]:
+def must_have(snap: Snapshot, run: RunResult) -> Dict[str, set]:
     """Per stream, the keys a run claims to have delivered: all of a COMPLETE stream (or of a completed
     run), else those whose cursor value lies before the stream's last emitted cursor."""
     claimed = {}
     for stream, records in snap.items():
-        if run.completed or run.statuses.get(stream) == "COMPLETE":
+        if run.succeeded or run.stream_status.get(stream) == "COMPLETE":
             claimed[stream] = set(records)
         else:
-            cursor = run.cursor(stream)
+            cursor = cursor_at(run, stream)
             claimed[stream] = {k for k, at in records.items() if cursor is not None and at is not None and at < cursor}
     return claimed
 
@@ -64,7 +66,7 @@ def lost_records(snap: Snapshot, claimed: Mapping[str, set], emitted: Counter) -
     return {stream: sorted((k for k in claimed[stream] if (stream, k) not in emitted), key=str) for stream in snap}
 
 
-def logged_skip(run: Run, count: int) -> bool:
+def logged_skip(run: RunResult, count: int) -> bool:
     """Whether a warning or error log says that `count` records were skipped."""
     for log in run.logs:
         text = log.get("message", "")
@@ -89,24 +91,24 @@ def secrets_seen(text: str, secret: str, tokens: Iterable[str]) -> List[str]:
     return seen
 
 
-def judge_next_sync(outcome: Outcome, first: Run, second: Run, snap: Snapshot,
+def judge_next_sync(outcome: Outcome, first: RunResult, second: RunResult, snap: Snapshot,
                     must_read: Mapping[str, Mapping[Key, datetime]]) -> None:
     """The sync after the first one, the fault gone: it completes; the two together hold every record the
     emulator held at the start; the second holds every change made in between, with its new cursor value."""
-    outcome.result += f"; next sync {second.result}"
+    outcome.result += f"; next sync {second.summary}"
     outcome.seconds += second.seconds
     outcome.real_seconds += second.real_seconds
     problems = outcome.problems
-    if not second.completed:
+    if not second.succeeded:
         errors = [e.get("message") or "" for e in second.errors]
-        problems.append(f"the next sync did not complete: {second.result} {errors[:1]}")
+        problems.append(f"the next sync did not complete: {second.summary} {errors[:1]}")
     both = count_emitted([first, second])
     missing = lost_records(snap, {stream: set(keys) for stream, keys in snap.items()}, both)
     changed: Dict[str, List[Key]] = {}
     for stream, expected in must_read.items():
         field_name = CURSOR_FIELDS.get(stream, "updated_at")
         read: Dict[Key, List[datetime]] = {}
-        for name, data in second.records:
+        for name, data in second.each_record():
             if name == stream and isinstance(data.get(field_name), str):
                 read.setdefault(key_of(stream, data), []).append(parse_instant(data[field_name]))
         changed[stream] = sorted((k for k, at in expected.items() if not any(seen >= at for seen in read.get(k, []))), key=str)
@@ -116,16 +118,16 @@ def judge_next_sync(outcome: Outcome, first: Run, second: Run, snap: Snapshot,
         where = "; ".join(f"{stream}: {len(keys)} ({sorted(keys, key=str)[:3]})" for stream, keys in lost.items() if keys)
         problems.append(f"{count} records in neither sync, or changed in between and not read by the next one ({where})")
     outcome.lost = max(outcome.lost or 0, count)
-    read_by = lambda run: ", ".join(f"{stream} {n}" for stream, n in Counter(s for s, _ in run.records).items()) or "nothing"
+    read_by = lambda run: ", ".join(f"{stream} {n}" for stream, n in run.record_counts.items()) or "nothing"
     outcome.notes.append(f"records read by the first sync: {read_by(first)}; by the next: {read_by(second)}")
     if must_read:
         outcome.notes.append("next sync read " + ", ".join(
             f"{len(expected) - len(changed[stream])} of {len(expected)} changed {stream}" for stream, expected in must_read.items()))
 
 
-def judge(outcome: Outcome, scenario: Scenario, run: Run, snap: Snapshot, config: Mapping[str, Any],
+def judge(outcome: Outcome, scenario: Scenario, run: RunResult, snap: Snapshot, config: Mapping[str, Any],
           bound: float) -> None:
-    outcome.result = run.result
+    outcome.result = run.summary
     outcome.seconds, outcome.real_seconds = run.seconds, run.real_seconds
     first_error = run.errors[0] if run.errors else {}
     outcome.error = first_error.get("message") or ""
@@ -133,11 +135,11 @@ def judge(outcome: Outcome, scenario: Scenario, run: Run, snap: Snapshot, config
 
     if run.killed:
         problems.append(f"did not end: {run.killed}")
-    elif scenario.expect == COMPLETES and not run.completed:
-        problems.append(f"expected the sync to complete; it {run.result}: {outcome.error[:200]}")
-    elif scenario.expect == FAILS and run.completed:
+    elif scenario.expect == COMPLETES and not run.succeeded:
+        problems.append(f"expected the sync to complete; it {run.summary}: {outcome.error[:200]}")
+    elif scenario.expect == FAILS and run.succeeded:
         problems.append("expected a clear failure; the sync reported success")
-    elif not run.completed:
+    elif not run.succeeded:
         if scenario.message and not re.search(scenario.message, outcome.error):
             problems.append(f"unclear error (expected /{scenario.message}/): {outcome.error[:200]!r}")
         if scenario.failure_type and first_error.get("failure_type") != scenario.failure_type:
@@ -160,10 +162,10 @@ def judge(outcome: Outcome, scenario: Scenario, run: Run, snap: Snapshot, config
     outcome.lost = sum(len(ids) for ids in lost.values())
     if outcome.lost:
         where = ", ".join(f"{stream}: {len(ids)}" for stream, ids in lost.items() if ids)
-        if run.completed and logged_skip(run, outcome.lost):
+        if run.succeeded and logged_skip(run, outcome.lost):
             outcome.notes.append(f"{outcome.lost} records skipped, logged with their count")
         else:
-            verb = "lost silently (the sync reported success)" if run.completed else "lost from windows the state claims done"
+            verb = "lost silently (the sync reported success)" if run.succeeded else "lost from windows the state claims done"
             problems.append(f"{outcome.lost} records {verb} ({where})")
 
     start, steps = parse_instant(config["start_date"]), window_steps(config)

@@ -2,8 +2,9 @@
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
-from tools.personio_emulator import Emulator
 from tools.fault_suite.settings import PRIMARY_KEYS, RECRUITING_LISTS, STREAMS
+from tools.personio_emulator import Emulator
+from tools.sync_runner import RunResult, cursor_value
 
 
 Key = Any  # a record's primary key: its id, or a tuple for composite keys
@@ -52,3 +53,9 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
 
 def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cursor_at(run: RunResult, stream: str) -> Optional[datetime]:
+    """The stream's last emitted cursor: the window cursor, or a per-parent stream's global one."""
+    value = cursor_value(run.states.get(stream))
+    return parse_instant(value) if value else None

@@ -1,6 +1,5 @@
 """Running one fault row: its emulator, the fault, the sync (and the next one), judged."""
 
-from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import Outcome, judge, judge_next_sync, secrets_seen
 from tools.fault_suite.observers import AfterRequests, FirstFired, ForeignHost, TokenLog
@@ -8,6 +7,7 @@ from tools.fault_suite.records import parse_instant, snapshot
 from tools.fault_suite.scenario import Context, Scenario
 from tools.fault_suite.settings import COMPANY
 from tools.fault_suite.windows import config_over_windows
+from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 
 
 def run_scenario(scenario: Scenario, sleep_scale: float = 1) -> Outcome:

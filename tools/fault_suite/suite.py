@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from tools.fault_suite.judge import Outcome
 from tools.fault_suite.runner import run_scenario
-from tools.fault_suite.scenarios import SCENARIO_LIST, SCENARIOS
+from tools.fault_suite.scenarios import SCENARIOS, SCENARIO_LIST
 from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS, run_bad_config
 from tools.fault_suite.scenarios.interruptions import interruption_trials, run_trial
 from tools.fault_suite.scenarios.secrets import run_debug_read, run_wrong_secret

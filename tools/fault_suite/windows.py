@@ -2,10 +2,10 @@
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from tools.personio_emulator import Emulator
 from tools.benchmark.reference_reader import window_days
 from tools.fault_suite.records import parse_instant
 from tools.fault_suite.settings import MAX_RETRIES, RETRY_BUDGET_SECONDS, SLACK_SECONDS, WINDOWED, WINDOWS
+from tools.personio_emulator import Emulator
 
 
 def config_over_windows(emulator: Emulator, changes: Mapping[str, Any]) -> Dict[str, Any]:

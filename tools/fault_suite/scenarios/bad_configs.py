@@ -2,11 +2,11 @@
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import Outcome, secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.settings import WINDOWS
+from tools.personio_emulator import Emulator, EmulatorSettings
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,15 @@ def run_bad_config(case: BadConfig) -> Outcome:
     outcome.seconds = outcome.real_seconds = check.seconds + read.seconds
     status = check.connection_status or {}
     read_error = read.errors[0] if read.errors else {}
-    outcome.result = f"check {status.get('status', 'no status')}, read {read.result}"
+    outcome.result = f"check {status.get('status', 'no status')}, read {read.summary}"
     outcome.error = status.get("message") or ""
     problems = outcome.problems
     if status.get("status") != "FAILED":
         problems.append(f"check did not fail: {status}")
     elif f"'{case.field}'" not in (status.get("message") or ""):
         problems.append(f"check's message does not name '{case.field}': {status.get('message')!r}")
-    if read.completed or read_error.get("failure_type") != "config_error":
-        problems.append(f"read did not stop with a config error: {read.result}")
+    if read.succeeded or read_error.get("failure_type") != "config_error":
+        problems.append(f"read did not stop with a config error: {read.summary}")
     elif f"'{case.field}'" not in (read_error.get("message") or ""):
         problems.append(f"read's error does not name '{case.field}': {read_error.get('message')!r}")
     if read.exit_code == 0:

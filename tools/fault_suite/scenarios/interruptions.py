@@ -3,13 +3,13 @@ import random
 from dataclasses import dataclass
 from typing import List
 
-from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import Outcome, count_emitted, lost_records, secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.records import snapshot
 from tools.fault_suite.settings import DEFAULT_WINDOWS, STREAMS
 from tools.fault_suite.windows import config_over_windows, windows_of
+from tools.personio_emulator import Emulator, EmulatorSettings
 
 
 TRIAL_COMPANY = {"seed": 11, "persons": 30, "absence_periods": 150, "attendance_periods": 400}
@@ -58,13 +58,13 @@ def run_trial(trial: Trial) -> Outcome:
         outcome.secrets = secrets_seen(killed.output + resumed.output, emulator.client_secret, tokens.tokens)
         outcome.tokens_issued = len(tokens.tokens)
     outcome.seconds = outcome.real_seconds = killed.seconds + resumed.seconds
-    outcome.result = f"{'killed' if killed.killed else 'ended by itself'}, then resume {resumed.result}"
+    outcome.result = f"{'killed' if killed.killed else 'ended by itself'}, then resume {resumed.summary}"
     outcome.error = (resumed.errors[0].get("message") or "") if resumed.errors else ""
     problems = outcome.problems
     if not killed.killed:
-        problems.append(f"the first run was not interrupted (it {killed.result} in {len(killed.lines)} lines)")
-    if not resumed.completed:
-        problems.append(f"the resumed sync did not complete: {resumed.result} {outcome.error[:200]}")
+        problems.append(f"the first run was not interrupted (it {killed.summary} in {len(killed.stdout)} lines)")
+    if not resumed.succeeded:
+        problems.append(f"the resumed sync did not complete: {resumed.summary} {outcome.error[:200]}")
     if outcome.secrets:
         problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
 

@@ -2,12 +2,12 @@
 import re
 from typing import Callable, List
 
-from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
 from tools.fault_suite.connector import discovered_catalog
 from tools.fault_suite.judge import count_emitted
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
 from tools.fault_suite.settings import DEFAULT_WINDOWS, FAST_BUDGETS, READ_TIMEOUT_SECONDS
 from tools.fault_suite.windows import outage_bound_seconds
+from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
 
 
 def _waited_for_the_read_timeout(context: Context) -> List[str]:
@@ -69,8 +69,8 @@ def _transient_faults_everywhere(context: Context) -> List[str]:
                         f" unknown {sorted(set(context.scenario.streams) - discovered)}")
     emitted = count_emitted([run])
     for stream in context.scenario.streams:
-        if run.statuses.get(stream) != "COMPLETE":
-            problems.append(f"{stream} ended {run.statuses.get(stream)}, not COMPLETE")
+        if run.stream_status.get(stream) != "COMPLETE":
+            problems.append(f"{stream} ended {run.stream_status.get(stream)}, not COMPLETE")
         read = {key for (name, key) in emitted if name == stream}
         if not context.snap[stream]:
             problems.append(f"{stream}: the emulator holds no records, so its loss accounting proves nothing")
