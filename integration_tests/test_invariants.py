@@ -41,16 +41,19 @@ from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.records import EPOCH, parse_instant
 from tools.fault_suite.settings import STREAMS as WINDOWED_STREAMS
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
+from tools.stream_facts import FACTS
 from tools.sync_runner import cursor_value
 
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
-RECRUITING = ("recruiting_applications", "recruiting_candidates")
+# The open-ended lists (recruiting: newest first, one window from the state).
+RECRUITING = FACTS.of_kind("open_ended")
 # The streams keyed by id with an updated_at: the windowed lists, employments (one request per person on
-# every sync, one cursor for the stream) and the recruiting lists (open-ended, newest first).
-BY_ID = (*WINDOWED_STREAMS, "employments", *RECRUITING)
-# Breakdowns (one request per absence) and compensations (one request per month) have composite keys.
-STREAMS = (*BY_ID, "absence_period_breakdowns", "compensations")
+# every sync, one cursor for the stream) and the recruiting lists.
+BY_ID = tuple(name for name in FACTS.incremental if name in FACTS.endpoints and FACTS[name].primary_key == ("id",))
+# With breakdowns (one request per absence) and compensations (one request per month), whose keys are composite:
+# every incremental stream with an endpoint of its own.
+STREAMS = tuple(name for name in FACTS.incremental if name in FACTS.endpoints)
 # Employments and breakdowns are one request per parent, compensations one per month since the start date:
 # budgets well above the defaults keep syncs short.
 BUDGETS = {"per_parent_requests_per_second": 100, "other_requests_per_second": 100}

@@ -9,10 +9,12 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 
 from source_personio.source import SourcePersonio
 from source_personio.windows_in_flight import WINDOWS_IN_FLIGHT, _in_slots
+from tools.stream_facts import FACTS
 from unit_tests.mock_server.config import ConfigBuilder
 
-LIMITED = ("persons", "person_custom_attributes", "absence_periods", "attendance_periods", "compensations")
-UNLIMITED = ("employments", "absence_period_breakdowns", "recruiting_applications", "recruiting_candidates", "org_units")
+# The streams cut into windows of their own (of days, or months) and the others (per parent, open-ended, whole).
+LIMITED = FACTS.of_kind("windowed", "monthly")
+UNLIMITED = FACTS.of_kind("per_parent", "open_ended", "whole")
 
 
 class Window:

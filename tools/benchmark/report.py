@@ -3,7 +3,7 @@ import json
 import os
 from typing import List, Optional, Tuple
 
-from tools.benchmark.scenarios import (BUCKETS, DEFAULT_SCENARIOS, EVERY_STREAM, MEMORY_FACTORS, RESUME_WINDOWS, SHORT,
+from tools.benchmark.scenarios import (BUCKETS, DEFAULT_SCENARIOS, EVERY_STREAM, MEMORY_FACTORS, RESUME_WINDOWS,
                                        STREAMS, TARGET_429, TARGET_BOUND, TARGET_CPU, TARGET_MEMORY, TARGET_REQUESTS,
                                        TARGET_SECONDS, TARGET_SPARSE, Bench, Result)
 
@@ -103,7 +103,7 @@ def report(bench: Bench) -> Tuple[str, bool]:
     if repeats:
         kill_after, per_stream = repeats
         for stream, (again, allowed, one_window, count, lost, (before, after)) in per_stream.items():
-            targets.append((f"5 resume {SHORT[stream]}", "records read twice across a kill; lost",
+            targets.append((f"5 resume {stream}", "records read twice across a kill; lost",
                             f"{again} (largest of {count} windows: {one_window}); lost {lost}; requests "
                             f"{before} + {after}", f"<= {allowed} ({RESUME_WINDOWS}x one window); 0 lost",
                             again <= allowed and lost == 0))
@@ -129,7 +129,7 @@ def report(bench: Bench) -> Tuple[str, bool]:
     lines.append("")
     lines.append("notes")
     lines.append(f"- command: {bench.command_line}; seed {bench.args.seed}; large company "
-                 f"{'/'.join(str(bench.sizes[s]) for s in STREAMS)} persons/absences/attendances"
+                 f"{'/'.join(str(bench.sizes[s]) for s in STREAMS)} {'/'.join(STREAMS)}"
                  f"{' (--quick)' if bench.args.quick else ''}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}.")
     for result in results:
         shown = {k: v for k, v in result.config.items() if k not in ("client_id", "client_secret", "api_url")}
@@ -150,9 +150,9 @@ def report(bench: Bench) -> Tuple[str, bool]:
                          + ", ".join(f"{k} {v}" for k, v in sorted(result.records.items())) + ".")
         elif result.minimum is not None and result.minimum.windows:
             m = result.minimum
-            lines.append(f"- {result.label}: windows " + ", ".join(f"{SHORT[s]} {len(m.windows[s])}" for s in STREAMS)
+            lines.append(f"- {result.label}: windows " + ", ".join(f"{s} {len(m.windows[s])}" for s in STREAMS)
                          + "; fewest requests windowed/unwindowed " + ", ".join(
-                             f"{SHORT[s]} {m.pages[s]}/{m.flat_pages[s]}" for s in STREAMS)
+                             f"{s} {m.pages[s]}/{m.flat_pages[s]}" for s in STREAMS)
                          + f", tokens {m.tokens}; made " + ", ".join(
                              f"{k} {v}" for k, v in sorted(result.requests.items())) + ".")
     if repeats:

@@ -15,16 +15,10 @@ from tools.benchmark.minimum import (EMPLOYMENTS, STREAMS, Minimum, check_employ
 from tools.sync_runner import RunResult, SourceRunner, configured_catalog, discovered_catalog, find_command
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS
-from tools.personio_emulator.streams import ALL_STREAMS
+from tools.stream_facts import FACTS
+from tools.benchmark.reference_reader import plan as reference_plan
 
-# The connector's stream names, in its manifest's order (the emulator names endpoints after the streams).
-EVERY_STREAM = ("persons", "absence_periods", "attendance_periods", "person_custom_attributes", "employments",
-                "absence_period_breakdowns", "compensations", "org_units", "legal_entities", "workplaces",
-                "cost_centers", "jobs", "salary_bands", "absence_types", "projects", "compensation_types",
-                "recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
-assert set(EVERY_STREAM) == set(ALL_STREAMS) | {"person_custom_attributes"}
-SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances",
-         "employments": "employments"}
+EVERY_STREAM = FACTS.names
 
 FULL_SIZES = {"persons": 1_000, "absence_periods": 10_000, "attendance_periods": 100_000}
 QUICK_SIZES = {"persons": 100, "absence_periods": 1_000, "attendance_periods": 10_000}
@@ -191,8 +185,9 @@ class Bench:
 
     def reference(self, label: str, emu: Emulator, config: dict) -> Result:
         reader = self.runner([sys.executable, "-m", "tools.benchmark.reference_reader"])
-        return self._measure(label, emu, config, lambda: reader.run("read", config=config, records="count"), None,
-                             STREAMS)
+        plan = ["--plan", json.dumps(reference_plan())]
+        return self._measure(label, emu, config, lambda: reader.run("read", config=config, records="count",
+                                                                    extra_args=plan), None, STREAMS)
 
     def _measure(self, label, emu, config, run_program, states, streams) -> Result:
         emu.stats.reset()
@@ -284,7 +279,7 @@ class Bench:
                                states=first.run.stream_states, keep_ids=True)
         missing = sum(len(ids - after.run.ids.get(s, set())) for s, ids in changed.items())
         self.note(f"after-changes: {sum(len(v) for v in changed.values())} records changed "
-                  f"({', '.join(f'{len(v)} {SHORT[s]}' for s, v in changed.items())}); "
+                  f"({', '.join(f'{len(v)} {s}' for s, v in changed.items())}); "
                   f"{missing} of them missing from its output.")
         if missing:
             after.problems.append(f"{missing} changed records not read")

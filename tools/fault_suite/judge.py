@@ -8,9 +8,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from tools.fault_suite.records import Key, Snapshot, cursor_at, key_of, parse_instant
 from tools.fault_suite.scenario import COMPLETES, FAILS, Scenario
 from tools.fault_suite.settings import (
-    CURSOR_FIELDS, MAX_RETRIES, OUTAGE_LIMIT_SECONDS, RETRY_BUDGET_SECONDS, SLACK_SECONDS,
+    MAX_RETRIES, OUTAGE_LIMIT_SECONDS, RETRY_BUDGET_SECONDS, SLACK_SECONDS,
 )
 from tools.fault_suite.windows import on_window_edge, window_steps
+from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult
 
 
@@ -106,7 +107,7 @@ def judge_next_sync(outcome: Outcome, first: RunResult, second: RunResult, snap:
     missing = lost_records(snap, {stream: set(keys) for stream, keys in snap.items()}, both)
     changed: Dict[str, List[Key]] = {}
     for stream, expected in must_read.items():
-        field_name = CURSOR_FIELDS.get(stream, "updated_at")
+        field_name = FACTS[stream].cursor_field or "updated_at"
         read: Dict[Key, List[datetime]] = {}
         for name, data in second.each_record():
             if name == stream and isinstance(data.get(field_name), str):

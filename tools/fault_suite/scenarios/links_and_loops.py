@@ -21,7 +21,11 @@ from tools.fault_suite.settings import FAST_BUDGETS
 
 LOOP_COMPANY = {"persons": 20, "absence_periods": 20, "attendance_periods": 60, "compensation_months": 4}
 LOOP_DEADLINE_SECONDS = 150
-PAGE_CAPS = {"attendance_periods": 2, "employments": 1, "compensations": 4, "recruiting_applications": 4}
+# One looped list of each kind that pages through more than a window's first page (a windowed list, a per-parent
+# one, a monthly one, an open-ended one), and the page cap that gives it several pages per window.
+LOOPED = {"windowed": ("attendance_periods", 2), "per_parent": ("employments", 1), "monthly": ("compensations", 4),
+          "open_ended": ("recruiting_applications", 4)}
+PAGE_CAPS = dict(LOOPED.values())
 LOOPED_STREAMS = tuple(PAGE_CAPS)
 WRITINGS = {
     "absolute, cursor alone, %2B": {},

@@ -1,6 +1,7 @@
 """Rows where Personio refuses a selected stream: a missing scope (403) or module (404)."""
 from typing import Callable, List, Mapping
 
+from tools.stream_facts import FACTS
 from tools.fault_suite.connector import catalog
 from tools.fault_suite.scenario import Context, FAILS, Scenario
 from tools.fault_suite.scenarios.outages import UNAVAILABLE
@@ -49,7 +50,7 @@ def _refused_alone(refused: Mapping[str, str]) -> Callable[[Context], List[str]]
     return check
 
 
-RECRUITING_STREAMS = ("recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
+RECRUITING_STREAMS = FACTS.needing_module("Recruiting")
 
 ROWS = [
     Scenario("optional stream refused (403)", "the credential lacks personio:compensations:read (compensations selected)",
