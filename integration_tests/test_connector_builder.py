@@ -21,6 +21,7 @@ error.
 """
 import os
 
+
 # The manifest server imports ddtrace (Datadog); keep it from tracing or reporting anything. Set before the import.
 os.environ.setdefault("DD_TRACE_ENABLED", "false")
 os.environ.setdefault("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
@@ -41,6 +42,7 @@ from tools.stream_facts import (  # noqa: E402
 )
 from tools.personio_emulator import Emulator, EmulatorSettings  # noqa: E402
 from tools.personio_emulator import settings as emulator_settings  # noqa: E402
+
 
 # Enough people and periods that the last months hold records of every kind whatever day the tests run
 # (the emulator spreads updated_at evenly from 2021 to yesterday).

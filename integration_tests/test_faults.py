@@ -53,6 +53,7 @@ from tools.fault_suite.scenarios.interruptions import interruption_trials
 from tools.fault_suite.settings import OUTAGE_LIMIT_SECONDS
 from tools.fault_suite.suite import TEST_OPTIONS, suite_for_tests
 
+
 TRIALS = interruption_trials(TEST_OPTIONS["trials"])
 
 

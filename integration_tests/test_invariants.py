@@ -44,6 +44,7 @@ from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.stream_facts import FACTS
 from tools.sync_runner import cursor_value
 
+
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
 # The open-ended lists (recruiting: newest first, one window from the state).
@@ -166,6 +167,8 @@ syncs = st.one_of(
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"]), kill_after_lines=st.integers(1, 250)),
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"]), fail_after_requests=st.integers(0, 12)),
 )
+
+
 # One to three rounds of a few changes and a sync; a final uninterrupted incremental sync follows.
 histories = st.lists(st.tuples(st.lists(changes, max_size=3), syncs), min_size=1, max_size=3)
 
@@ -430,6 +433,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([Create("attendance_periods", 3, 0)], Sync("full_refresh")),
     ],
 )
+
+
 @example(  # a late write inside the lookback: a record changed "now", synced, then one changed 20 h ago
     company=Company(seed=9, persons=8, absence_periods=10, attendance_periods=40, window_size_days=365,
                     persons_window_size_days=730, num_workers=1),
@@ -438,6 +443,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([Update("attendance_periods", 20, 2, 20), Create("persons", 1, 20)], Sync("incremental")),
     ],
 )
+
+
 @example(  # employments changed without their persons, on the edges of the saved cursor and the lookback
     company=Company(seed=3, persons=10, absence_periods=5, attendance_periods=20, window_size_days=365,
                     persons_window_size_days=730, num_workers=6),
@@ -451,6 +458,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([EmploymentUpdate(11, 1, "cursor", -1, 1)], Sync("incremental")),
     ],
 )
+
+
 @example(  # the derived streams: an absence update (its breakdowns), compensations changed in the current and the
     # previous month, recruiting updates (one a late write), then deletions and an interrupted sync
     company=Company(seed=4, persons=8, absence_periods=15, attendance_periods=20, window_size_days=365,
@@ -463,6 +472,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
           Update("absence_periods", 6, 1, 20)], Sync("incremental", kill_after_lines=40)),
     ],
 )
+
+
 def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company,
                                                                    rounds: List[Tuple[List[Change], Sync]]):
     settings_ = EmulatorSettings(seed=company.seed, persons=company.persons, absence_periods=company.absence_periods,

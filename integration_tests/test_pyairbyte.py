@@ -34,6 +34,7 @@ from integration_tests import REPO_ROOT
 from tools.stream_facts import cursor_fields, declared_streams, primary_keys, schema_properties
 from tools.personio_emulator import Emulator, EmulatorSettings
 
+
 PYAIRBYTE_PYTHON = REPO_ROOT / ".venv-pyairbyte" / "bin" / "python"
 PAGE = REPO_ROOT / "docs" / "querying.md"
 SECTION = "Reading into DuckDB with PyAirbyte"

@@ -51,6 +51,7 @@ class Stream:
     properties: Tuple[str, ...]  # the top-level properties its schema declares
     filters: Tuple[str, ...]  # the query parameters its first requests filter with (`updated_at.gt`, …)
     partitions: Tuple[str, ...]  # the values a list partition router asks for in turn (org units: department, team)
+    added_fields: Tuple[str, ...]  # the top-level fields its transformations add or rewrite (updated_at in UTC, …)
 
     @property
     def incremental(self) -> bool:
@@ -210,6 +211,9 @@ def _stream(declared: Mapping[str, Any], manifest: Mapping[str, Any]) -> Stream:
     filters = tuple(sorted(name for name in (requester.get("request_parameters") or {}) if name.startswith("updated_at")))
     partitions = tuple(value for router in routers if router.get("type") == "ListPartitionRouter"
                        for value in router.get("values") or [])
+    added = tuple(definition["path"][0] for transformation in declared.get("transformations") or []
+                  if transformation.get("type") == "AddFields" for definition in transformation.get("fields") or []
+                  if definition.get("path"))
     schema = ((declared.get("schema_loader") or {}).get("schema") or {}).get("properties") or {}
     return Stream(
         name=name, kind=kind, endpoint=parameters.get("endpoint") or name,
@@ -222,6 +226,7 @@ def _stream(declared: Mapping[str, Any], manifest: Mapping[str, Any]) -> Stream:
         window_setting=window.group("setting") if kind == "windowed" else None,
         required=name in ((manifest.get("check") or {}).get("stream_names") or []),
         properties=tuple(sorted(schema)), filters=filters, partitions=partitions,
+        added_fields=added,
     )
 
 
