@@ -16,8 +16,6 @@ from tools.sync_runner import RunResult
 
 
 @dataclass
-
-
 class Outcome:
     """One row of the fault table."""
 
@@ -35,14 +33,41 @@ class Outcome:
     outage_seconds: Optional[float] = None  # persistent faults: from the first failing answer to the end
     error: str = ""  # the first error message, if any
     tokens_issued: int = 0  # access tokens the emulator issued, all of them scanned for
+    completed: Optional[bool] = None  # the (first) sync completed: exit 0, no error trace, not killed
+    exit_code: Optional[int] = None
+    failure_type: Optional[str] = None  # the first error's
+    read_error: str = ""  # bad configs: the read's first error message (`error` holds check's message)
     bound_violation: str = ""  # interruption trials: streams read twice beyond RESUME_WINDOWS windows, if any
     read_twice: Dict[str, Tuple[int, int]] = field(default_factory=dict)  # interruption: stream -> (read twice, bound)
     notes: List[str] = field(default_factory=list)
-    problems: List[str] = field(default_factory=list)
+    unexplained_duplicates: Optional[int] = None  # records emitted twice away from any window edge
+    found: Dict[str, List[str]] = field(default_factory=dict)  # criterion (below) -> what went wrong against it
+
+    def add(self, criterion: str, problem: str) -> None:
+        self.found.setdefault(criterion, []).append(problem)
+
+    @property
+    def problems(self) -> List[str]:
+        return [problem for problems in self.found.values() for problem in problems]
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+# What a row is judged on; Outcome.found files each problem under one of these.
+ENDING = "ends as it must"  # completes, or fails with the expected error, message and exit status
+IN_TIME = "ends in time"
+NOTHING_LOST = "loses no record"
+NO_DUPLICATES = "duplicates only on window edges"
+NO_SECRET = "no secret in the output"
+HAPPENED = "the fault happened"
+OWN_CHECK = "the row's own check"
+NEXT_SYNC = "the next sync completes"
+READ_TWICE = "reads at most two windows twice"
+CHECK_NAMES_FIELD = "check fails naming the field"
+READ_NAMES_FIELD = "read stops with a config error naming the field"
+HARNESS = "the harness ran"
 
 
 def count_emitted(runs: Sequence[RunResult]) -> Counter:
@@ -99,10 +124,9 @@ def judge_next_sync(outcome: Outcome, first: RunResult, second: RunResult, snap:
     outcome.result += f"; next sync {second.summary}"
     outcome.seconds += second.seconds
     outcome.real_seconds += second.real_seconds
-    problems = outcome.problems
     if not second.succeeded:
         errors = [e.get("message") or "" for e in second.errors]
-        problems.append(f"the next sync did not complete: {second.summary} {errors[:1]}")
+        outcome.add(NEXT_SYNC, f"the next sync did not complete: {second.summary} {errors[:1]}")
     both = count_emitted([first, second])
     missing = lost_records(snap, {stream: set(keys) for stream, keys in snap.items()}, both)
     changed: Dict[str, List[Key]] = {}
@@ -117,7 +141,7 @@ def judge_next_sync(outcome: Outcome, first: RunResult, second: RunResult, snap:
     count = sum(len(keys) for keys in lost.values())
     if count:
         where = "; ".join(f"{stream}: {len(keys)} ({sorted(keys, key=str)[:3]})" for stream, keys in lost.items() if keys)
-        problems.append(f"{count} records in neither sync, or changed in between and not read by the next one ({where})")
+        outcome.add(NOTHING_LOST, f"{count} records in neither sync, or changed in between and not read by the next one ({where})")
     outcome.lost = max(outcome.lost or 0, count)
     read_by = lambda run: ", ".join(f"{stream} {n}" for stream, n in run.record_counts.items()) or "nothing"
     outcome.notes.append(f"records read by the first sync: {read_by(first)}; by the next: {read_by(second)}")
@@ -132,31 +156,34 @@ def judge(outcome: Outcome, scenario: Scenario, run: RunResult, snap: Snapshot, 
     outcome.seconds, outcome.real_seconds = run.seconds, run.real_seconds
     first_error = run.errors[0] if run.errors else {}
     outcome.error = first_error.get("message") or ""
-    problems = outcome.problems
+    outcome.completed, outcome.exit_code = run.succeeded, run.exit_code
+    outcome.failure_type = first_error.get("failure_type")
 
     if run.killed:
-        problems.append(f"did not end: {run.killed}")
+        outcome.add(ENDING, f"did not end: {run.killed}")
     elif scenario.expect == COMPLETES and not run.succeeded:
-        problems.append(f"expected the sync to complete; it {run.summary}: {outcome.error[:200]}")
+        outcome.add(ENDING, f"expected the sync to complete; it {run.summary}: {outcome.error[:200]}")
     elif scenario.expect == FAILS and run.succeeded:
-        problems.append("expected a clear failure; the sync reported success")
+        outcome.add(ENDING, "expected a clear failure; the sync reported success")
     elif not run.succeeded:
         if scenario.message and not re.search(scenario.message, outcome.error):
-            problems.append(f"unclear error (expected /{scenario.message}/): {outcome.error[:200]!r}")
+            outcome.add(ENDING, f"unclear error (expected /{scenario.message}/): {outcome.error[:200]!r}")
         if scenario.failure_type and first_error.get("failure_type") != scenario.failure_type:
-            problems.append(f"failure_type {first_error.get('failure_type')}, expected {scenario.failure_type}")
+            outcome.add(ENDING, f"failure_type {first_error.get('failure_type')}, expected {scenario.failure_type}")
+        if run.exit_code == 0:
+            outcome.add(ENDING, "the sync failed yet exited 0")
     estimated = " (estimated real time)" if run.skipped_sleep else ""
     if scenario.persistent and outcome.outage_seconds is not None:
         limit = min(bound, OUTAGE_LIMIT_SECONDS)
         if outcome.outage_seconds > limit:
             attempts = f" + {MAX_RETRIES + 1} x {scenario.per_attempt_seconds:.0f} s" if scenario.per_attempt_seconds else ""
-            problems.append(f"went on {outcome.outage_seconds:.0f} s{estimated} after the first failing answer, over the"
+            outcome.add(IN_TIME, f"went on {outcome.outage_seconds:.0f} s{estimated} after the first failing answer, over the"
                             f" {limit:.0f} s bound ({RETRY_BUDGET_SECONDS} s of retries{attempts} + {SLACK_SECONDS} s,"
                             f" at most {OUTAGE_LIMIT_SECONDS} s)")
     elif scenario.persistent:
-        problems.append("the persistent fault never fired")
+        outcome.add(HAPPENED, "the persistent fault never fired")
     elif run.real_seconds > bound:
-        problems.append(f"took {run.real_seconds:.0f} s{estimated}, over the {bound:.0f} s bound")
+        outcome.add(IN_TIME, f"took {run.real_seconds:.0f} s{estimated}, over the {bound:.0f} s bound")
 
     emitted = count_emitted([run])
     lost = lost_records(snap, must_have(snap, run), emitted)
@@ -167,12 +194,13 @@ def judge(outcome: Outcome, scenario: Scenario, run: RunResult, snap: Snapshot, 
             outcome.notes.append(f"{outcome.lost} records skipped, logged with their count")
         else:
             verb = "lost silently (the sync reported success)" if run.succeeded else "lost from windows the state claims done"
-            problems.append(f"{outcome.lost} records {verb} ({where})")
+            outcome.add(NOTHING_LOST, f"{outcome.lost} records {verb} ({where})")
 
     start, steps = parse_instant(config["start_date"]), window_steps(config)
     duplicated = [(s, i) for (s, i), n in emitted.items() if n > 1]
     outcome.duplicated = len(duplicated)
     unexplained = [(s, k) for s, k in duplicated
                    if s not in steps or snap[s].get(k) is None or not on_window_edge(snap[s][k], start, steps[s])]
+    outcome.unexplained_duplicates = len(unexplained)
     if unexplained:
-        problems.append(f"{len(unexplained)} records emitted twice away from any window edge")
+        outcome.add(NO_DUPLICATES, f"{len(unexplained)} records emitted twice away from any window edge")

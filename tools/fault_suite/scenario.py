@@ -15,8 +15,6 @@ COMPLETES, FAILS, EITHER = "completes", "fails clearly", "completes, or fails cl
 
 
 @dataclass(frozen=True)
-
-
 class Scenario:
     name: str
     fault: str  # what goes wrong, as the table says it
@@ -54,8 +52,6 @@ class Scenario:
 
 
 @dataclass
-
-
 class Context:
     scenario: Scenario
     emulator: Emulator
