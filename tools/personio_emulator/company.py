@@ -1,8 +1,11 @@
 """The in-memory company the emulator serves, and the mutations tests make between syncs.
 
-Each stream keeps a list of (updated_at microseconds, id) keys in sorted order, so an updated_at
-window is two bisects and a cursor position is one more; each record's JSON bytes are cached, so a
-page is a join of bytes. One lock guards index, rows and caches; mutations keep them consistent.
+One store keyed by stream: the company API (records, ids, size, get, update…) asks the stream's part
+(parts.py), chosen by its table entry. Persons and periods live here, in an index: each stream keeps a
+list of (updated_at microseconds, id) keys in sorted order, so an updated_at window is two bisects and
+a cursor position is one more; each record's JSON bytes are cached, so a page is a join of bytes. The
+other streams are built on first use (on_demand.py). One lock guards index, rows and caches; mutations
+keep them consistent.
 """
 import bisect
 import json
@@ -14,6 +17,7 @@ from typing import Callable, Hashable, List, Optional, Union
 
 from . import times
 from .generator import PERIOD_STYLES, Generator, uuid_from
+from .index_rows import Row, dumps, id_of, index_key, whitelisted
 from .on_demand import OnDemand
 from .pages import Page
 from .parts import KEEP, PARTS, Part
@@ -22,57 +26,7 @@ from .table import LISTS
 
 # The streams held in the (updated_at, id) index; on_demand.py builds every other stream on first use.
 STREAMS = ("persons", "absence_periods", "attendance_periods")
-# Whitelisting never removes these: a credential without any attribute still sees them.
-ALWAYS_VISIBLE = ("id", "employments", "_meta")
-
 Moment = Union[str, datetime, None]
-
-
-class Row:
-    __slots__ = ("id", "ordinal", "updated_us", "style", "person_id", "noise", "created_us", "fields",
-                 "variants")
-
-    def __init__(self, record_id, ordinal, updated_us, style, person_id, noise):
-        self.id = record_id
-        self.ordinal = ordinal  # seeds a person's lazily drawn content
-        self.updated_us = updated_us
-        self.style = style  # None renders `Z`; an int renders that offset in minutes
-        self.person_id = person_id
-        self.noise = noise  # random bits a period's content is derived from
-        self.created_us = None
-        self.fields = None  # the record as a dict: persons always, periods once edited
-        self.variants = None  # cached JSON bytes per person attribute whitelist
-
-    @property
-    def key(self) -> str:
-        return index_key(self.updated_us, self.id)
-
-
-def index_key(updated_us: int, record_id: str = "") -> str:
-    """The sort key of the (updated_at, id) index, as one string: fixed-width microseconds then
-    the id. Strings sort faster than tuples and travel in a cursor as they are; the key of an
-    instant alone (empty id) sorts before every record at that instant."""
-    return f"{updated_us:020d} {record_id}" if record_id else f"{updated_us:020d}"
-
-
-def id_of(key: str) -> str:
-    return key[21:]
-
-
-def _dumps(record: dict) -> bytes:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _whitelisted(record: dict, allowed: frozenset) -> dict:
-    out = {}
-    for name, value in record.items():
-        if name in ALWAYS_VISIBLE or name in allowed:
-            out[name] = value
-        elif name == "custom_attributes":
-            kept = [a for a in value if a.get("id") in allowed]
-            if kept:
-                out[name] = kept
-    return out
 
 
 class Company:
@@ -178,7 +132,8 @@ class Company:
         ascending (updated_at, id); compensations: every month in turn)."""
         with self._lock:
             part = self.part(stream)
-            return part.records(whitelist) if whitelist is not None else part.records()
+            # a whitelist applies to persons (the index renders it); the other streams have their own settings
+            return part.records(whitelist) if whitelist is not None and stream in STREAMS else part.records()
 
     def indexed_records(self, stream: str, whitelist: Optional[frozenset]) -> List[dict]:
         rows = self._rows[stream]
@@ -349,7 +304,7 @@ class Company:
             row.variants = {}
         blob = row.variants.get(whitelist)
         if blob is None:
-            blob = row.variants[whitelist] = _dumps(_whitelisted(json.loads(full), whitelist))
+            blob = row.variants[whitelist] = dumps(whitelisted(json.loads(full), whitelist))
         return blob
 
     def _follow_person_dialect(self) -> None:
