@@ -13,9 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from tools.catalogs import configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.stream_facts import FACTS
-from tools.sync_runner import configured_catalog
 
 INTEGRATION_TESTS = Path(__file__).parent
 REPO_ROOT = INTEGRATION_TESTS.parent

@@ -21,9 +21,9 @@ from integration_tests.syncs import (
     start_emulator,
     start_incremental,
 )
-from tools.personio_emulator.settings import ALL_SCOPES as EVERY_EMULATED_SCOPE
-from tools.sync_runner import configured_catalog
+from tools.catalogs import configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
+from tools.personio_emulator.settings import ALL_SCOPES as EVERY_EMULATED_SCOPE
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,9 @@ one, and the reference check names what does not."""
 
 
 from integration_tests.syncs import ALL_STREAMS, destination_tables
+from tools.catalogs import configured_catalog
 from tools.demo.reference_check import REFERENCES, check as check_references, dangling
 from tools.stream_facts import FACTS
-from tools.sync_runner import configured_catalog
 
 
 def test_every_reference_resolves_after_a_full_sync_of_every_stream(full_refresh):

@@ -11,8 +11,8 @@ from airbyte_cdk.models import AirbyteMessageSerializer
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
+from tools.catalogs import configured_catalog
 from tools.stream_facts import MANIFEST_PATH, REPO_ROOT, StreamFacts
-from tools.sync_runner import configured_catalog
 
 NEW = {"name": "work_schedules", "endpoint": "work-schedules", "scope": "personio:work-schedules:read", "page_size": 100}
 
