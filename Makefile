@@ -43,7 +43,7 @@ demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
 test: $(STAMP) $(PYAIRBYTE_STAMP) $(PERSONIO_CLIENT_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 benchmark: $(STAMP)
 	$(BIN)/python -m tools.benchmark

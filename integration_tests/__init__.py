@@ -9,9 +9,11 @@ The helpers below are shared by those modules; the fixtures are in conftest.py.
 import atexit
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from tools.catalogs import configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.stream_facts import FACTS
 
@@ -58,15 +60,21 @@ def config_for(emulator: Emulator, name: str = "sample_config.json") -> Dict[str
     return {**load_json(name), "api_url": emulator.url}
 
 
+@lru_cache(maxsize=1)
+def discovered_in_process() -> Dict[str, Any]:
+    """What discover returns, asked of the connector in this process (the manifest's schemas need no API call)."""
+    from airbyte_cdk.models import AirbyteMessageSerializer
+    from airbyte_cdk.test.entrypoint_wrapper import discover
+
+    from source_personio.source import SourcePersonio
+
+    config = {"client_id": "discover-only", "client_secret": "discover-only"}
+    return AirbyteMessageSerializer.dump(discover(SourcePersonio(config=config), config).catalog)["catalog"]
+
+
 def full_refresh_catalog(streams: Sequence[str] = STREAMS) -> Dict[str, Any]:
-    """integration_tests/configured_catalog.json narrowed to `streams`, read in full refresh."""
-    catalog = load_json("configured_catalog.json")
-    catalog["streams"] = [
-        {**configured, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
-        for configured in catalog["streams"]
-        if configured["stream"]["name"] in streams
-    ]
-    return catalog
+    """`streams` configured from the discovered catalog, read in full refresh."""
+    return configured_catalog(discovered_in_process(), "full_refresh", streams)
 
 
 def airbyte_messages(stdout: str) -> List[Dict[str, Any]]:

@@ -21,9 +21,9 @@ from integration_tests.syncs import (
     start_emulator,
     start_incremental,
 )
-from tools.personio_emulator.settings import ALL_SCOPES as EVERY_EMULATED_SCOPE
-from tools.sync_runner import configured_catalog
+from tools.catalogs import configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
+from tools.personio_emulator.settings import ALL_SCOPES as EVERY_EMULATED_SCOPE
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +47,8 @@ def discovered() -> Dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def check_emulator() -> Iterator[Emulator]:
-    emulator = start_emulator(seed=2, **TINY_COMPANY)
-    yield emulator
-    emulator.stop()
+    with start_emulator(seed=2, **TINY_COMPANY) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +58,8 @@ def successful_check(check_emulator) -> EmulatedRun:
 
 @pytest.fixture(scope="session")
 def company_emulator() -> Iterator[Emulator]:
-    emulator = start_emulator(seed=3, **PAGED_COMPANY)
-    yield emulator
-    emulator.stop()
+    with start_emulator(seed=3, **PAGED_COMPANY) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")
@@ -74,10 +72,9 @@ def full_refresh(company_emulator, discovered) -> EmulatedRun:
 
 @pytest.fixture(scope="session")
 def restricted_emulator() -> Iterator[Emulator]:
-    emulator = start_emulator(seed=7, unlicensed_modules=set(RECRUITING),
-                              granted_scopes=set(EVERY_EMULATED_SCOPE) - {COMPENSATIONS_SCOPE}, **TINY_COMPANY)
-    yield emulator
-    emulator.stop()
+    with start_emulator(seed=7, unlicensed_modules=set(RECRUITING),
+                        granted_scopes=set(EVERY_EMULATED_SCOPE) - {COMPENSATIONS_SCOPE}, **TINY_COMPANY) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +90,8 @@ def restricted_read(restricted_emulator, discovered) -> EmulatedRun:
 
 @pytest.fixture(scope="session")
 def whitelisting_emulator() -> Iterator[Emulator]:
-    emulator = start_emulator(seed=5, whitelisted_person_attributes=set(), **COMPANY)
-    yield emulator
-    emulator.stop()
+    with start_emulator(seed=5, whitelisted_person_attributes=set(), **COMPANY) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from zoneinfo import ZoneInfo
 
 
+from tools.catalogs import configured_catalog, cursor_value
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.stream_facts import FACTS
-from tools.sync_runner import RunResult, SourceRunner, configured_catalog, cursor_value
+from tools.sync_runner import RunResult, SourceRunner
 
 
 # The windowed lists: the tests of windows, lookback and deletions are about these; the scopes check requires.

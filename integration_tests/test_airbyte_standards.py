@@ -26,7 +26,7 @@ from integration_tests import (
     shared_emulator,
 )
 from source_personio.source import SourcePersonio
-from tools.sync_runner import cursor_value
+from tools.catalogs import cursor_value
 
 
 class TestSourcePersonioStandards(SourceTestSuiteBase):

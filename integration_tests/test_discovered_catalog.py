@@ -3,7 +3,7 @@
 import pytest
 
 from integration_tests.syncs import ALL_STREAMS, CURSORS, PRIMARY_KEYS
-from tools.sync_runner import configured_catalog, sync_modes
+from tools.catalogs import configured_catalog, sync_modes
 
 
 def test_discover_lists_every_stream_with_its_sync_modes_cursor_and_key(discovered):

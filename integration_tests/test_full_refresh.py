@@ -23,8 +23,8 @@ from integration_tests.syncs import (
     run_connector,
     start_emulator,
 )
+from tools.catalogs import configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
-from tools.sync_runner import configured_catalog
 
 
 @pytest.mark.parametrize("stream", ALL_STREAMS)

@@ -24,7 +24,7 @@ from integration_tests.syncs import (
     parent_of,
     utc_z,
 )
-from tools.sync_runner import cursor_value
+from tools.catalogs import cursor_value
 
 
 def test_first_incremental_sync_reads_everything_and_saves_the_newest_updated_at(incremental):

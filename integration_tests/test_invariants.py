@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from tools.catalogs import cursor_value
 from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import secrets_seen
 from tools.fault_suite.observers import TokenLog
@@ -42,7 +43,6 @@ from tools.fault_suite.records import EPOCH, parse_instant
 from tools.fault_suite.settings import STREAMS as WINDOWED_STREAMS
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.stream_facts import FACTS
-from tools.sync_runner import cursor_value
 
 
 START_DATE = "2021-01-01T00:00:00Z"

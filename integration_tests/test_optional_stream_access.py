@@ -4,7 +4,7 @@ from collections import Counter
 
 
 from integration_tests.syncs import ALL_STREAMS, CURSORS, STREAMS, UNREADABLE
-from tools.sync_runner import cursor_value
+from tools.catalogs import cursor_value
 
 
 def test_check_succeeds_without_the_optional_streams_and_names_what_each_lacks(restricted_check):

@@ -3,8 +3,9 @@ one, and the reference check names what does not."""
 
 
 from integration_tests.syncs import ALL_STREAMS, destination_tables
+from tools.catalogs import configured_catalog
 from tools.demo.reference_check import REFERENCES, check as check_references, dangling
-from tools.sync_runner import configured_catalog
+from tools.stream_facts import FACTS
 
 
 def test_every_reference_resolves_after_a_full_sync_of_every_stream(full_refresh):
@@ -60,10 +61,13 @@ def test_a_reference_to_a_stream_not_synced_is_reported_as_not_checked():
     assert dangling(results) == {}
 
 
-def test_the_reference_list_covers_every_stream():
+def test_the_reference_list_covers_every_stream_but_lists_nothing_points_at():
+    """Every stream read in windows, per parent, by month or from a state is joined somewhere; a plain list may stand
+    alone until a record points at it (a newcomer's list needs no line here); every stream named is declared."""
     covered = {reference.stream for reference in REFERENCES} | {reference.target for reference in REFERENCES}
 
-    assert covered == set(ALL_STREAMS)
+    assert covered <= set(ALL_STREAMS)
+    assert set(ALL_STREAMS) - set(FACTS.whole) <= covered
 
 
 def test_references_resolve_in_the_tables_after_an_incremental_sync(incremental, discovered):

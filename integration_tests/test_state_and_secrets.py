@@ -5,7 +5,7 @@ from typing import Dict
 
 
 from integration_tests.syncs import EmulatedRun, ISSUED_TOKENS, STREAMS, instant, utc_z, whole_second
-from tools.sync_runner import cursor_value
+from tools.catalogs import cursor_value
 
 
 def _all_reads(incremental, full_refresh, persons_without_attributes) -> Dict[str, EmulatedRun]:

@@ -13,6 +13,7 @@ Kinds: "windowed" (windows of updated_at, `window_days` long by default, set by 
 "per_parent" (one request per record of `parent`), "monthly" (one window per calendar month), "open_ended" (one
 window from the saved state to now) and "whole" (read whole on every sync, full refresh only).
 """
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +24,8 @@ import yaml
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MANIFEST_PATH = REPO_ROOT / "source_personio" / "manifest.yaml"
+# STREAM_FACTS_MANIFEST points the facts at another manifest (a test's copy with a stream added).
+MANIFEST_PATH = Path(os.environ.get("STREAM_FACTS_MANIFEST") or REPO_ROOT / "source_personio" / "manifest.yaml")
 KINDS = ("windowed", "per_parent", "monthly", "open_ended", "whole")
 # `P{{ (config.get('window_size_days') or 365) | int }}D`: the config field and its default
 _WINDOW_STEP = re.compile(r"config\.get\('(?P<setting>\w+)'\)\s*or\s*(?P<days>\d+)")

@@ -78,7 +78,8 @@ def summarise(raw_path: str, rate: float, records: int) -> str:
 
 def profile(args) -> Tuple[str, int]:
     from tools.benchmark.scenarios import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, STREAMS
-    from tools.sync_runner import configured_catalog, discovered_catalog, find_command
+    from tools.catalogs import configured_catalog, discovered_catalog
+    from tools.sync_runner import find_command
     from tools.personio_emulator import Emulator, EmulatorSettings
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES

@@ -12,11 +12,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from tools.benchmark.minimum import (EMPLOYMENTS, STREAMS, Minimum, check_employment_filters, check_windows,
                                      employments_minimum, every_stream_minimum, instants, minimum,
                                      window_counts)
-from tools.sync_runner import RunResult, SourceRunner, configured_catalog, discovered_catalog, find_command
+from tools.benchmark.reference_reader import plan as reference_plan
+from tools.catalogs import configured_catalog, discovered_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS
 from tools.stream_facts import FACTS
-from tools.benchmark.reference_reader import plan as reference_plan
+from tools.sync_runner import RunResult, SourceRunner, find_command
 
 EVERY_STREAM = FACTS.names
 

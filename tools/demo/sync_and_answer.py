@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from tools.catalogs import configured_catalog, cursor_value, redacted
 from tools.stream_facts import FACTS
-from tools.sync_runner import RunResult, SourceRunner, configured_catalog, cursor_value, redacted
+from tools.sync_runner import RunResult, SourceRunner
 
 # The streams check requires; any other stream a Personio account cannot read is left out with a message.
 REQUIRED_STREAMS = FACTS.required

@@ -1,8 +1,9 @@
 """Running the installed connector for one row of the fault suite, through tools/sync_runner.py."""
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from tools.catalogs import configured_catalog, discovered_catalog
 from tools.fault_suite.settings import Message, STREAMS
-from tools.sync_runner import RunResult, SourceRunner, configured_catalog, discovered_catalog
+from tools.sync_runner import RunResult, SourceRunner
 
 
 def run_connector(command: str, config: Mapping[str, Any], catalog: Optional[Mapping[str, Any]] = None,

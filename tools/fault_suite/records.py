@@ -2,10 +2,11 @@
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from tools.catalogs import cursor_value
 from tools.fault_suite.settings import STREAMS
-from tools.stream_facts import FACTS
 from tools.personio_emulator import Emulator
-from tools.sync_runner import RunResult, cursor_value
+from tools.stream_facts import FACTS
+from tools.sync_runner import RunResult
 
 
 Key = Any  # a record's primary key: its id, or a tuple for composite keys

@@ -1,39 +1,41 @@
-"""Builders for Personio's answers, read from the JSON templates under `resource/http/response/`."""
+"""Builders for Personio's answers, from the JSON templates under `resource/http/response/`, on the CDK's own
+`airbyte_cdk.test.mock_http.response_builder`: `find_template` reads a template, `create_record_builder` takes its
+first record; these builders add Personio's envelope (`_data`, `_meta.links`) and the shortcuts the tests use."""
 import copy
 import json
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 from urllib.parse import parse_qs, urlparse
 
 from airbyte_cdk.test.mock_http import HttpResponse
+from airbyte_cdk.test.mock_http.response_builder import FieldPath, Path
+from airbyte_cdk.test.mock_http.response_builder import RecordBuilder as CdkRecordBuilder
+from airbyte_cdk.test.mock_http.response_builder import create_record_builder, find_template
 from dateutil.parser import isoparse
-
-_TEMPLATES = Path(__file__).parent.parent / "resource" / "http" / "response"
 
 
 def _template(name: str) -> Dict[str, Any]:
-    return json.loads((_TEMPLATES / f"{name}.json").read_text())
+    return find_template(name, __file__)
 
 
-class RecordBuilder:
-    """One record, starting from the first record of a stream's template."""
-
-    def __init__(self, template: Mapping[str, Any]) -> None:
-        self._record = copy.deepcopy(dict(template))
+class RecordBuilder(CdkRecordBuilder):
+    """One record, starting from the first record of a stream's template (the CDK's builder, with its id and
+    `updated_at` paths where the template has them), plus what Personio's records need: fields named by a string,
+    fields left out."""
 
     @classmethod
     def for_stream(cls, stream: str) -> "RecordBuilder":
-        return cls(_template(stream)["_data"][0])
+        template = _template(stream)
+        first = template["_data"][0]
+        id_path = FieldPath("id") if first.get("id") else None
+        cursor_path = FieldPath("updated_at") if first.get("updated_at") else None
+        return cls(create_record_builder(template, FieldPath("_data"), id_path, cursor_path).build(), id_path, cursor_path)
 
-    def with_id(self, record_id: str) -> "RecordBuilder":
-        return self.with_field("id", record_id)
-
-    def with_updated_at(self, updated_at: str) -> "RecordBuilder":
+    def with_updated_at(self, updated_at: Any) -> "RecordBuilder":
         return self.with_field("updated_at", updated_at)
 
-    def with_field(self, name: str, value: Any) -> "RecordBuilder":
-        self._record[name] = value
+    def with_field(self, path: Union[str, Path], value: Any) -> "RecordBuilder":
+        super().with_field(FieldPath(path) if isinstance(path, str) else path, value)
         return self
 
     def without_field(self, name: str) -> "RecordBuilder":
@@ -45,7 +47,7 @@ class RecordBuilder:
         return self
 
     def build(self) -> Dict[str, Any]:
-        return copy.deepcopy(self._record)
+        return copy.deepcopy(super().build())
 
 
 def person(record_id: str = "1001", updated_at: Optional[str] = "2024-01-15T10:00:00Z") -> RecordBuilder:
@@ -232,7 +234,7 @@ def filtering_endpoint(stream: str, records: List[RecordBuilder]) -> Callable[[A
         for record in built:
             updated_at = _parse_instant(record["updated_at"])
             if all(_OPERATORS[name](updated_at, bound) for name, bound in filters.items()):
-                page.with_record(RecordBuilder(record))
+                page.with_record(RecordBuilder(record, None, None))
         context.status_code = 200
         return page.build_body()
 

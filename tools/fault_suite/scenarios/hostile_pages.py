@@ -3,13 +3,13 @@ import math
 import threading
 from typing import List
 
+from tools.catalogs import cursor_value
 from tools.fault_suite.records import parse_instant
 from tools.fault_suite.scenario import COMPLETES, Context, EITHER, FAILS, Scenario
 from tools.fault_suite.scenarios.outages import _stopped_at_the_outage
 from tools.fault_suite.settings import DEFAULT_WINDOWS
 from tools.fault_suite.windows import outage_bound_seconds, windows_of
 from tools.personio_emulator import Emulator
-from tools.sync_runner import cursor_value
 
 
 def _logged_missing_cursor(context: Context) -> List[str]:
