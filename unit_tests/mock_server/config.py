@@ -14,6 +14,8 @@ class ConfigBuilder:
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "start_date": START_DATE,
+            # Off unless a test is about reports: on, every read, check and discover first lists the reports.
+            "sync_reports": False,
         }
 
     def with_client_id(self, client_id: str) -> "ConfigBuilder":
@@ -45,6 +47,11 @@ class ConfigBuilder:
 
     def with_num_workers(self, workers: Any) -> "ConfigBuilder":
         return self.with_field("num_workers", workers)
+
+    def with_reports(self, report_ids: Any = None) -> "ConfigBuilder":
+        """Reports on: every report the credential can list, or only `report_ids`."""
+        self.with_field("sync_reports", True)
+        return self.with_field("report_ids", report_ids) if report_ids is not None else self.without("report_ids")
 
     def with_field(self, name: str, value: Any) -> "ConfigBuilder":
         self._config[name] = value
