@@ -36,6 +36,17 @@ PROBE_INSTEAD = {
 }
 
 
+REPORTS_NONE = (
+    "No report stream (check passes): Personio lists no report for this credential. Reports need the scope "
+    "'personio:reports:read' and an administrator who makes each report available to the API; a refused list is "
+    "logged above."
+)
+REPORTS_NOT_LISTED = (
+    "'report_ids' names reports Personio does not list for this credential: {ids}. Check the ids, and ask an "
+    "administrator to make those reports available to the API; until then they are not synced."
+)
+
+
 class PersonioUnavailable(Exception):
     """Raised after the outage message is out: run.py ends the process without waiting for requests in flight."""
 
@@ -98,6 +109,7 @@ class SourcePersonio(YamlDeclarativeSource):
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
         self._log_optional_streams(logger)
+        self._log_reports(logger)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _log_optional_streams(self, logger: logging.Logger) -> None:
@@ -128,6 +140,24 @@ class SourcePersonio(YamlDeclarativeSource):
         logger.info("Optional streams this credential can read: %s.", ", ".join(readable) or "none")
         for line in refused:
             logger.warning("Optional stream not readable (check passes; deselect it or fix the access): %s", line)
+
+    def _log_reports(self, logger: logging.Logger) -> None:
+        """Says which report streams the credential gets, and why there are none; reports never fail `check`."""
+        if not self._config.get("sync_reports", True):
+            logger.info("Reports are off ('Sync Reports'): the Report API is not asked.")
+            return
+        try:
+            listed = {stream["$parameters"]["report_id"]: stream["name"] for stream in self.dynamic_streams}
+        except Exception as error:  # the list of reports failed after its retries: reports are optional
+            logger.warning("Reports could not be listed (check passes; the sync will try again): %s", error)
+            return
+        if listed:
+            logger.info("Report streams: %s.", ", ".join(sorted(listed.values())))
+        else:
+            logger.warning(REPORTS_NONE)
+        missing = [str(report_id) for report_id in self._config.get("report_ids") or [] if str(report_id) not in listed]
+        if missing:
+            logger.warning(REPORTS_NOT_LISTED.format(ids=", ".join(missing)))
 
     def read(
         self,
