@@ -143,8 +143,7 @@ class SourcePersonio(YamlDeclarativeSource):
 
     def _log_reports(self, logger: logging.Logger) -> None:
         """Says which report streams the credential gets, and why there are none; reports never fail `check`."""
-        if not self._config.get("sync_reports", True):
-            logger.info("Reports are off ('Sync Reports'): the Report API is not asked.")
+        if not (self._config.get("sync_reports") or self._config.get("report_ids")):
             return
         try:
             listed = {stream["$parameters"]["report_id"]: stream["name"] for stream in self.dynamic_streams}

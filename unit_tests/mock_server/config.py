@@ -14,8 +14,6 @@ class ConfigBuilder:
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "start_date": START_DATE,
-            # Off unless a test is about reports: on, every read, check and discover first lists the reports.
-            "sync_reports": False,
         }
 
     def with_client_id(self, client_id: str) -> "ConfigBuilder":

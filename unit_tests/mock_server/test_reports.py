@@ -43,7 +43,8 @@ class TestReportStreams(TestCase):
 
     - `GET /v2/reports` (no parameter) lists the reports; each becomes a full-refresh stream named
       `report_<name in lower case, umlauts spelled out>_<last 8 letters and digits of its id>`, without primary key;
-      `report_ids` keeps only the named ones; `sync_reports: false` asks nothing;
+      `sync_reports: true` or naming `report_ids` turns them on, `report_ids` keeping only those; off (the
+      default) asks nothing;
     - its schema comes from the columns of the report's first row (`limit=1`): every column nullable, Personio's
       types in either case mapped to JSON-schema types;
     - pages: `limit=100` alone, then the cursor of the next link and `limit` alone;
@@ -84,12 +85,12 @@ class TestReportStreams(TestCase):
 
     @HttpMocker()
     def test_report_ids_keep_only_the_named_reports(self, http_mocker: HttpMocker) -> None:
-        # Given two listed reports and a config naming one of them
+        # Given two listed reports and a config naming one of them (which alone turns reports on)
         _given_two_reports(http_mocker)
         http_mocker.get(report_columns_request(OVERTIME_ID), ReportPageBuilder(OVERTIME_ID, [{"name": "hours", "type": "decimal"}]).build())
 
         # When
-        streams = _discovered(run_discover(ConfigBuilder().with_reports([OVERTIME_ID]).build()))
+        streams = _discovered(run_discover(ConfigBuilder().with_field("report_ids", [OVERTIME_ID]).build()))
 
         # Then
         assert [name for name in streams if name.startswith("report_")] == [OVERTIME]
@@ -99,7 +100,7 @@ class TestReportStreams(TestCase):
         # Given no answer at all (an unexpected request would fail the test)
 
         # When
-        streams = _discovered(run_discover(ConfigBuilder().with_field("sync_reports", False).build()))
+        streams = _discovered(run_discover(ConfigBuilder().build()))
 
         # Then
         assert len(streams) == 20 and not [name for name in streams if name.startswith("report")]

@@ -33,7 +33,7 @@ _EXPECTED_PROPERTIES = [
     ("periods_requests_per_second", 10),
     ("per_parent_requests_per_second", 10),
     ("other_requests_per_second", 10),
-    ("sync_reports", True),
+    ("sync_reports", False),
     ("report_ids", None),
 ]
 _STREAMS = {"persons", "absence_periods", "attendance_periods"}  # the three that `check` requires
