@@ -17,14 +17,14 @@ from tools.benchmark.minimum import (EMPLOYMENTS, STREAMS, Minimum, check_employ
 from tools.benchmark.launcher import Run, catalog, connector_command, run_program
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS
-from tools.personio_emulator.streams import ALL_STREAMS
+from tools.personio_emulator.streams import DECLARED_STREAM_ENDPOINTS
 
 # The connector's stream names, in its manifest's order (the emulator names endpoints after the streams).
 EVERY_STREAM = ("persons", "absence_periods", "attendance_periods", "person_custom_attributes", "employments",
                 "absence_period_breakdowns", "compensations", "org_units", "legal_entities", "workplaces",
                 "cost_centers", "jobs", "salary_bands", "absence_types", "projects", "compensation_types",
                 "recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
-assert set(EVERY_STREAM) == set(ALL_STREAMS) | {"person_custom_attributes"}
+assert set(EVERY_STREAM) == set(DECLARED_STREAM_ENDPOINTS) | {"person_custom_attributes"}
 SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances",
          "employments": "employments"}
 

@@ -1,8 +1,10 @@
 """What the emulator holds, keyed as the connector emits it."""
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 from tools.personio_emulator import Emulator
+from tools.personio_emulator.reports import reports
 from tools.fault_suite.settings import PRIMARY_KEYS, RECRUITING_LISTS, STREAMS
 
 
@@ -12,6 +14,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def key_of(stream: str, data: Mapping[str, Any]) -> Key:
+    if stream.startswith("report_"):  # a report row has no key: its content names it
+        return json.dumps(dict(data), sort_keys=True)
     fields = PRIMARY_KEYS.get(stream)
     if fields is None:
         return data.get("id")
@@ -40,6 +44,10 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
         elif stream == "absence_period_breakdowns":
             snap[stream] = {(a["id"], row["date"]): parse_instant(a["updated_at"])
                             for a in company.records("absence_periods") for row in company.breakdowns(a["id"]) or []}
+        elif stream.startswith("report_"):  # the report the stream is named after, rows as the connector emits them
+            report = next(r for r in reports(emulator.company.on_demand) if stream.endswith(r.id.replace("-", "")[-8:]))
+            snap[stream] = {key_of(stream, {c["name"]: cell for c, cell in zip(report.columns, cells) if cell is not None}): None
+                            for cells in report.rows}
         elif stream == "compensations":
             snap[stream] = {(r["id"], month): None for month in company.compensation_months()
                             for r in company.compensations(month=month)}

@@ -2,7 +2,7 @@
 import re
 from typing import Callable, List
 
-from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
+from tools.personio_emulator.streams import DECLARED_STREAM_ENDPOINTS as ENDPOINTS
 from tools.fault_suite.connector import discovered_catalog
 from tools.fault_suite.judge import count_emitted
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
