@@ -24,6 +24,7 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.report_columns import read_unknown_column_types_as_strings
 from source_personio.resume_state import resume_after_finished_windows
 from source_personio.shared_token import share_one_token
 from source_personio.windows_in_flight import limit_windows_in_flight
@@ -70,6 +71,7 @@ class SourcePersonio(YamlDeclarativeSource):
         )
         share_one_token(self._constructor)  # one access token for every stream and thread: see shared_token.py
         _install_retry_wording()
+        read_unknown_column_types_as_strings()  # a report column of a new type: see report_columns.py
         # No page read twice in a window, no endless loop, a refused stream asked once: see pagination_guard.py.
         pagination_guard.install(self._constructor)
         # Windowed streams save every finished window and read two at a time: a killed sync reads two again at most.

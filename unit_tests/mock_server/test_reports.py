@@ -226,3 +226,20 @@ class TestReportStreams(TestCase):
         # Then
         assert rows(output, OVERTIME) == [{"department": "Eng"}] * 4
         assert not output.errors
+
+    @HttpMocker()
+    def test_a_column_type_the_connector_does_not_know_is_a_string_column(self, http_mocker: HttpMocker) -> None:
+        # Given a report whose column has a type no mapping names
+        _given_two_reports(http_mocker)
+        columns = [{"name": "band", "type": "SALARY_RANGE"}, {"name": "hours", "type": "decimal"}]
+        http_mocker.get(report_columns_request(OVERTIME_ID), ReportPageBuilder(OVERTIME_ID, columns).build())
+
+        # When
+        output = run_discover(ConfigBuilder().with_reports([OVERTIME_ID]).build())
+
+        # Then discover goes on, and says so
+        assert _discovered(output)[OVERTIME].json_schema["properties"] == {
+            "band": {"type": ["null", "string"]},
+            "hours": {"type": ["null", "number"]},
+        }
+        assert any("'SALARY_RANGE'" in log.log.message for log in output.logs)
