@@ -40,7 +40,9 @@ def reports(store) -> List[Report]:
     if built is None:
         seed = store.company._gen.seed
         rng = random.Random(f"{seed}-reports")
-        built = [_headcount(seed, rng, store.catalog.departments), _overtime(seed, rng), _absences(seed, rng)]
+        persons = [int(person_id) for person_id in store.company.ids("persons")]
+        built = [_headcount(seed, rng, store.catalog.departments), _overtime(seed, rng, persons),
+                 _absences(seed, rng, persons)]
         store._reports = built
     return built
 
@@ -58,25 +60,27 @@ def _headcount(seed: int, rng: random.Random, departments: List[dict]) -> Report
     return Report(hashed_uuid(seed, "report", "headcount"), "Headcount by Department", columns, rows)
 
 
-def _overtime(seed: int, rng: random.Random) -> Report:
+def _overtime(seed: int, rng: random.Random, persons: List[int]) -> Report:
     # Upper-case types: the contract does not say how Personio writes them.
+    # One row per person and week from 2026-03-02 on, OVERTIME_ROWS in all; employee ids are the persons'.
     columns = [_column("employee_id", "Employee ID", "INTEGER"), _column("first_name", "First name", "STRING"),
-               _column("last_name", "Last name", "STRING"), _column("overtime_hours", "Overtime (hours)", "NUMBER"),
-               _column("approved", "Approved", "BOOLEAN"), _column("last_change", "Last change", "DATETIME")]
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+               _column("last_name", "Last name", "STRING"), _column("week", "Week", "DATE"),
+               _column("overtime_hours", "Overtime (hours)", "NUMBER"), _column("approved", "Approved", "BOOLEAN"),
+               _column("last_change", "Last change", "DATETIME")]
     rows = []
     for k in range(OVERTIME_ROWS):
-        changed = start + timedelta(minutes=rng.randrange(31 * 24 * 60))
-        rows.append([10_000_000 + k, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES),
-                     None if k % 17 == 0 else round(rng.uniform(-4, 25), 2), rng.random() < 0.8,
-                     changed.strftime("%Y-%m-%dT%H:%M:%SZ")])
+        week = datetime(2026, 3, 2, tzinfo=timezone.utc) + timedelta(weeks=k // len(persons))
+        changed = week + timedelta(minutes=rng.randrange(7 * 24 * 60))
+        rows.append([persons[k % len(persons)], rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES),
+                     week.date().isoformat(), None if k % 17 == 0 else round(rng.uniform(-4, 25), 2),
+                     rng.random() < 0.8, changed.strftime("%Y-%m-%dT%H:%M:%SZ")])
     return Report(hashed_uuid(seed, "report", "overtime"), "Überstunden pro Mitarbeiter (März)", columns, rows)
 
 
-def _absences(seed: int, rng: random.Random) -> Report:
+def _absences(seed: int, rng: random.Random, persons: List[int]) -> Report:
     columns = [_column("employee_id", "Employee ID", "integer"), _column("absence_type", "Absence type", "string"),
                _column("month", "Month", "date"), _column("days", "Days", "decimal")]
-    rows = [[10_000_000 + rng.randrange(OVERTIME_ROWS), rng.choice(["Paid vacation", "Sick leave", "Unpaid leave"]),
+    rows = [[rng.choice(persons), rng.choice(["Paid vacation", "Sick leave", "Unpaid leave"]),
              date(2025, 1 + k % 12, 1).isoformat(), rng.choice([0.5, 1, 2, 3, 5])] for k in range(40)]
     return Report(hashed_uuid(seed, "report", "absences"), "Absences 2025 (historical)", columns, rows)
 

@@ -47,11 +47,13 @@ class TestReports:
         columns, rows, pages = pages_of(personio_emulator, report_id, 100)
 
         # Then
-        assert [c["name"] for c in columns] == ["employee_id", "first_name", "last_name", "overtime_hours", "approved", "last_change"]
+        assert [c["name"] for c in columns] == ["employee_id", "first_name", "last_name", "week", "overtime_hours", "approved",
+                                                "last_change"]
         assert all(set(c) == {"name", "display", "type"} for c in columns)
         assert len(rows) == OVERTIME_ROWS and pages == 3
         assert all(isinstance(row, list) and len(row) == len(columns) for row in rows)
-        assert len({row[0] for row in rows}) == OVERTIME_ROWS  # no row twice, none lost
+        assert len({(row[0], row[3]) for row in rows}) == OVERTIME_ROWS  # no row twice, none lost
+        assert {str(row[0]) for row in rows} <= set(personio_emulator.company.ids("persons"))  # the persons' ids
 
     def test_rows_come_as_objects_when_set(self, make_personio_emulator):
         # Given
