@@ -3,9 +3,11 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from tools.fault_suite.settings import STREAMS
+from tools.stream_facts import FACTS
 from tools.personio_emulator import Emulator
 from tools.personio_emulator.reports import reports
-from tools.fault_suite.settings import PRIMARY_KEYS, RECRUITING_LISTS, STREAMS
+from tools.sync_runner import RunResult, cursor_value
 
 
 Key = Any  # a record's primary key: its id, or a tuple for composite keys
@@ -16,10 +18,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 def key_of(stream: str, data: Mapping[str, Any]) -> Key:
     if stream.startswith("report_"):  # a report row has no key: its content names it
         return json.dumps(dict(data), sort_keys=True)
-    fields = PRIMARY_KEYS.get(stream)
-    if fields is None:
-        return data.get("id")
-    return tuple(data.get(name) for name in fields)
+    return FACTS.key_of(stream, data)
 
 
 def exact(emulator: Emulator, stream: str, record_id: str) -> datetime:
@@ -36,7 +35,11 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
     for stream in streams:
         if stream in STREAMS:
             snap[stream] = {r["id"]: parse_instant(r["updated_at"]) for r in company.records(stream)}
-        elif stream == "employments" or stream in RECRUITING_LISTS:
+        elif stream.startswith("report_"):  # the report the stream is named after, rows as the connector emits them
+            report = next(r for r in reports(company.on_demand) if stream.endswith(r.id.replace("-", "")[-8:]))
+            snap[stream] = {key_of(stream, {c["name"]: cell for c, cell in zip(report.columns, cells) if cell is not None}): None
+                            for cells in report.rows}
+        elif FACTS[stream].kind in ("per_parent", "open_ended") and FACTS[stream].primary_key == ("id",):
             snap[stream] = {record_id: exact(emulator, stream, record_id) for record_id in company.ids(stream)}
         elif stream == "person_custom_attributes":
             snap[stream] = {(p["id"], a["id"]): parse_instant(p["updated_at"])
@@ -44,10 +47,6 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
         elif stream == "absence_period_breakdowns":
             snap[stream] = {(a["id"], row["date"]): parse_instant(a["updated_at"])
                             for a in company.records("absence_periods") for row in company.breakdowns(a["id"]) or []}
-        elif stream.startswith("report_"):  # the report the stream is named after, rows as the connector emits them
-            report = next(r for r in reports(emulator.company.on_demand) if stream.endswith(r.id.replace("-", "")[-8:]))
-            snap[stream] = {key_of(stream, {c["name"]: cell for c, cell in zip(report.columns, cells) if cell is not None}): None
-                            for cells in report.rows}
         elif stream == "compensations":
             snap[stream] = {(r["id"], month): None for month in company.compensation_months()
                             for r in company.compensations(month=month)}
@@ -60,3 +59,9 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
 
 def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cursor_at(run: RunResult, stream: str) -> Optional[datetime]:
+    """The stream's last emitted cursor: the window cursor, or a per-parent stream's global one."""
+    value = cursor_value(run.states.get(stream))
+    return parse_instant(value) if value else None

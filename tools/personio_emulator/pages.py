@@ -87,6 +87,16 @@ def one_employment(emu, endpoint, params):
     return blob, f"Employment {params['id']} of person {params['person_id']} not found"
 
 
+def one_listed(emu, endpoint, params):
+    """One record of a "listed" generator (the entry's `records`), found by its id."""
+    company = emu.company
+    scopes = frozenset(emu.settings.granted_scopes)
+    with company._lock:
+        made = generator(endpoint)(View(company.on_demand, endpoint, {}, params.get("parent"), scopes)) or []
+    found = next((record for record in made if record.get("id") == params["id"]), None)
+    return (None if found is None else json_bytes(found)), f"No {endpoint.stream} record {params['id']}"
+
+
 # -- per-parent and built-on-use streams -------------------------------------------------------------------
 
 def employments(emu, endpoint, query, limit: int, scopes) -> Optional[Page]:
@@ -176,7 +186,8 @@ def catalog_list(view: View) -> List[dict]:
 
 def org_units(view: View) -> List[dict]:
     catalog = view.store.catalog
-    records = catalog.departments if view.values["type"] == "department" else catalog.teams
+    kind = view.values.get("type")  # None: both, departments first (the company API's view)
+    records = catalog.teams if kind == "team" else catalog.departments + ([] if kind else catalog.teams)
     if view.values.get("include_parent_chain"):
         records = [dict(u, parent_chain=catalog.parent_chain[(u["type"], u["id"])]) for u in records]
     return records

@@ -7,6 +7,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
+from tools.stream_facts import FACTS
+
 from .config import ConfigBuilder
 from .helpers import failed_streams, low_water_mark, read_streams, records_of, states_of, stream_errors
 from .request_builder import ACCESS_TOKEN, API_URL, PLAIN_LIST_ENDPOINTS, ListRequestBuilder, recruiting_since, token_request
@@ -22,26 +24,8 @@ from .response_builder import (
 
 _NOW = "2024-03-01T00:00:00Z"
 
-# Each stream beyond persons, absence_periods and attendance_periods, with the scope its block in the manifest names.
-_SCOPES = {
-    "person_custom_attributes": "personio:persons:read",
-    "employments": "personio:persons:read",
-    "absence_period_breakdowns": "personio:absences:read",
-    "compensations": "personio:compensations:read",
-    "recruiting_applications": "personio:recruiting:read",
-    "recruiting_candidates": "personio:recruiting:read",
-    "org_units": "personio:org-units:read",
-    "legal_entities": "personio:legal-entities:read",
-    "workplaces": "personio:workplaces:read",
-    "cost_centers": "personio:cost-centers:read",
-    "jobs": "personio:jobs:read",
-    "salary_bands": "personio:salary-bands:read",
-    "absence_types": "personio:absences:read",
-    "projects": "personio:projects:read",
-    "compensation_types": "personio:compensations:read",
-    "recruiting_jobs": "personio:recruiting:read",
-    "recruiting_categories": "personio:recruiting:read",
-}
+# Each stream beyond the required ones, with the scope its block in the manifest names.
+_SCOPES = {stream.name: stream.scope for stream in FACTS if not stream.required}
 
 _FORBIDDEN: Dict[str, Any] = {
     "status_code": 403,
