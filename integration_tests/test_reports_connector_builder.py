@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator
 import pytest
 
 from integration_tests.test_connector_builder import builder, post, problems, records_of  # noqa: F401
-from integration_tests.manifest_streams import load_manifest
+from tools.stream_facts import load_manifest
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.reports import reports as emulated_reports
 

@@ -4,7 +4,7 @@ from urllib.parse import urljoin
 
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
 from tools.personio_emulator.reports import OVERTIME_ROWS
-from tools.personio_emulator.tests.test_emulator import client, error_title, get, walk
+from tools.personio_emulator.tests.helpers import client, error_title, get, walk
 
 REPORTS = "/v2/reports"
 
