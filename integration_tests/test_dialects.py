@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integration_tests import load_json
-from integration_tests.manifest_streams import primary_keys
+
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.personio_emulator.faults import LOOP_KINDS
 from tools.personio_emulator.links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
+from tools.personio_emulator.table import LIST_OF
 from tools.personio_emulator.settings import (BETA_STREAMS, CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS,
                                              RECRUITING_TIMESTAMPS)
+from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult, SourceRunner, configured_catalog
 
 SEED = int(os.environ.get("DIALECT_SEED") or random.SystemRandom().randrange(1, 10**6))
@@ -46,24 +48,26 @@ VARIANTS: Dict[str, tuple] = {
     "personio_like_burst": (30, 100),
 }
 LOOPED = "attendance_periods"
-# kind -> (after, count): as the fault suite plays them (tools/fault_scenarios.py)
+# kind -> (after, count): as the fault suite plays them (tools/fault_suite/scenarios/links_and_loops.py)
 LOOP_SHAPES = {"next_repeat": (3, None), "next_back": (1, None), "last_page_loops": (1, 1),
                "repeat_forever": (2, 1)}
 SYNCS = max(len(values) for values in VARIANTS.values())
 COMPANY = {"persons": 8, "absence_periods": 5, "attendance_periods": 40, "recruiting_candidates": 12,
            "compensation_months": 2}
-PAGE_CAPS = {"persons": 2, "employments": 1, LOOPED: 2, "recruiting_applications": 4, "recruiting_candidates": 4,
-             "org_units": 2, "workplaces": 1, "cost_centers": 2}
 # The streams these variants touch; attendance periods only loop. Rewritten times: compared as instants.
-CHECKED = ("persons", "person_custom_attributes", "employments", "recruiting_applications", "recruiting_candidates",
-           *sorted(BETA_STREAMS - {"recruiting_applications", "recruiting_candidates"}))
+OPEN_ENDED = FACTS.of_kind("open_ended")
+CHECKED = (*FACTS.with_scope(FACTS.scopes["persons"]), *OPEN_ENDED, *sorted(BETA_STREAMS - set(OPEN_ENDED)))
+# Small pages so every checked stream pages; one employment a page, so a person's list pages too.
+# (A stream read out of another's records, custom attributes out of persons, has no pages of its own.)
+PAGE_CAPS = {stream: 1 if stream in FACTS.of_kind("per_parent") else 4 if stream in OPEN_ENDED else 2
+             for stream in (*CHECKED, LOOPED) if stream in LIST_OF}
 TIMES = {"recruiting_applications": ("updated_at", "created_at"),
          "recruiting_candidates": ("updated_at", "created_at")}
 LOOP_MESSAGE = re.compile(r"Personio's (next link|page) for (?P<stream>\w+) .*(points at the page just read|leads "
                           r"back to a page already read in this window|holds only records already read in this "
                           r"window)")
 DEADLINE_SECONDS = 150
-KEYS = primary_keys()
+KEYS = FACTS.primary_keys
 
 
 def combinations(seed: int) -> List[Tuple[Dict[str, Any], str]]:
