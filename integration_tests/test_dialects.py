@@ -33,7 +33,8 @@ from tools.personio_emulator.table import LIST_OF
 from tools.personio_emulator.settings import (BETA_STREAMS, CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS,
                                              RECRUITING_TIMESTAMPS)
 from tools.stream_facts import FACTS
-from tools.sync_runner import RunResult, SourceRunner, configured_catalog
+from tools.catalogs import configured_catalog
+from tools.sync_runner import RunResult, SourceRunner
 
 SEED = int(os.environ.get("DIALECT_SEED") or random.SystemRandom().randrange(1, 10**6))
 VARIANTS: Dict[str, tuple] = {

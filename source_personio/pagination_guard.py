@@ -11,7 +11,8 @@ What it does, per window (one CDK partition: a time window, a parent, a month):
   but `limit`) is compared with every page the window has requested. A repeat fails the window loudly: A -> B -> A
   is caught before A is asked again.
 - A page whose records were all delivered already by this window, under a cursor never seen before, is a loop that
-  mints new cursors: the window fails loudly too, without emitting the repeats. This bounds any window to the pages
+  mints new cursors: the window fails loudly too, without emitting the repeats. Not for a stream without a primary
+  key (a report), whose equal rows are data. This bounds any window to the pages
   that bring at least one new record.
 - A stream that Personio refuses (403 scope, 404 module, 412 legal entities, a token refused for its scope) is asked
   once: the first window of each stream goes alone until its first answer, and a refusal then fails every other
@@ -86,6 +87,8 @@ class _Window:
     def __init__(self, stream: str, primary_key: Any) -> None:
         self.stream = stream
         self.key_fields = _key_fields(primary_key)
+        # A stream without a primary key (a report) may hold equal rows on two pages: they are data, not a loop.
+        self.rows_may_repeat = not primary_key
         self.pages: Set[Tuple[Hashable, ...]] = set()
         self.record_keys: Set[Hashable] = set()
 
@@ -93,6 +96,8 @@ class _Window:
         request = getattr(response, "request", None)
         url = getattr(request, "url", None) or getattr(response, "url", "") or ""
         self.pages.add(page_identity(url))
+        if self.rows_may_repeat:
+            return
         new = 0
         for record in records:
             key = self._key(record)

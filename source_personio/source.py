@@ -24,6 +24,7 @@ from source_personio.messages import (
     personio_wording,
     reword_summary,
 )
+from source_personio.report_columns import read_unknown_column_types_as_strings
 from source_personio.resume_state import resume_after_finished_windows
 from source_personio.shared_token import share_one_token
 from source_personio.stream_turns import take_turns
@@ -34,6 +35,17 @@ PROBE_INSTEAD = {
     "person_custom_attributes": None,
     "absence_period_breakdowns": "absence_types",
 }
+
+
+REPORTS_NONE = (
+    "No report stream (check passes): Personio lists no report for this credential. Reports need the scope "
+    "'personio:reports:read' and an administrator who makes each report available to the API; a refused list is "
+    "logged above."
+)
+REPORTS_NOT_LISTED = (
+    "'report_ids' names reports Personio does not list for this credential: {ids}. Check the ids, and ask an "
+    "administrator to make those reports available to the API; until then they are not synced."
+)
 
 
 class PersonioUnavailable(Exception):
@@ -59,6 +71,7 @@ class SourcePersonio(YamlDeclarativeSource):
         )
         share_one_token(self._constructor)  # one access token for every stream and thread: see shared_token.py
         _install_retry_wording()
+        read_unknown_column_types_as_strings()  # a report column of a new type: see report_columns.py
         # No page read twice in a window, no endless loop, a refused stream asked once: see pagination_guard.py.
         pagination_guard.install(self._constructor)
         # Windowed streams save every finished window: a killed sync reads again only its unfinished windows.
@@ -99,6 +112,7 @@ class SourcePersonio(YamlDeclarativeSource):
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
         self._log_optional_streams(logger)
+        self._log_reports(logger)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _log_optional_streams(self, logger: logging.Logger) -> None:
@@ -129,6 +143,23 @@ class SourcePersonio(YamlDeclarativeSource):
         logger.info("Optional streams this credential can read: %s.", ", ".join(readable) or "none")
         for line in refused:
             logger.warning("Optional stream not readable (check passes; deselect it or fix the access): %s", line)
+
+    def _log_reports(self, logger: logging.Logger) -> None:
+        """Says which report streams the credential gets, and why there are none; reports never fail `check`."""
+        if not (self._config.get("sync_reports") or self._config.get("report_ids")):
+            return
+        try:
+            listed = {stream["$parameters"]["report_id"]: stream["name"] for stream in self.dynamic_streams}
+        except Exception as error:  # the list of reports failed after its retries: reports are optional
+            logger.warning("Reports could not be listed (check passes; the sync will try again): %s", error)
+            return
+        if listed:
+            logger.info("Report streams: %s.", ", ".join(sorted(listed.values())))
+        else:
+            logger.warning(REPORTS_NONE)
+        missing = [str(report_id) for report_id in self._config.get("report_ids") or [] if str(report_id) not in listed]
+        if missing:
+            logger.warning(REPORTS_NOT_LISTED.format(ids=", ".join(missing)))
 
     def read(
         self,

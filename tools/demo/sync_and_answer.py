@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from tools.catalogs import configured_catalog, cursor_value, redacted
+from tools.demo import reports
 from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult, SourceRunner
 
@@ -189,7 +190,7 @@ class Demo:
         status = (check.connection_status or {}).get("status")
         self.say(f"check     {status}  [{check.seconds:.1f} s]")
         for log in check.logs:
-            if "ptional stream" in log.get("message", ""):
+            if "ptional stream" in log.get("message", "") or "eport" in log.get("message", ""):
                 self.say(f"  {log['message']}")
         if status != "SUCCEEDED":
             if check.connection_status and check.connection_status.get("message"):
@@ -263,7 +264,8 @@ class Demo:
         requests = None if before is None else {k: after.get(k, 0) - before.get(k, 0) for k in after}
         keys = {entry["stream"]["name"]: entry["stream"].get("source_defined_primary_key") or []
                 for entry in self.catalog["streams"]}
-        unique = {s: len({primary_key(r, keys[s]) for r in read_jsonl(records_dir / f"{s}.jsonl")})
+        unique = {s: reports.distinct_rows(read_jsonl(records_dir / f"{s}.jsonl")) if reports.is_report(s)
+                  else len({primary_key(r, keys[s]) for r in read_jsonl(records_dir / f"{s}.jsonl")})
                   for s in self.streams}
         read = Read(label, result, records_dir, requests, unique, refused)
         self.reads.append(read)
@@ -333,7 +335,7 @@ class Demo:
             if stream in read.failed:
                 return f"{'not readable':>40}"
             count = read.result.record_counts.get(stream, 0)
-            calls = str((read.requests or {}).get(stream, 0)) if counted else "-"
+            calls = str((read.requests or {}).get(stream, 0)) if counted and not reports.is_report(stream) else "-"
             done = read.result.stream_seconds.get(stream)
             return (f"{count:>8} {read.unique[stream]:>7} {calls:>9} "
                     f"{(f'{done:.1f} s' if done is not None else '-'):>11}")
@@ -342,6 +344,8 @@ class Demo:
             mode = "incr." if modes[stream] == "incremental" else "full"
             self.say(f"{stream + ' (' + mode + ')':<34}{cells(full, stream)}  {cells(incremental, stream)}")
         if counted:
+            pages = [str(sum((read.requests or {}).get(e, 0) for e in ("reports", "report_rows"))) for read in (full, incremental)]
+            self.say(f"{'report list and pages (all reports)':<34}{'':>17}{pages[0]:>9}{'':>14}  {'':>17}{pages[1]:>9}")
             tokens = [str((read.requests or {}).get("token", 0)) for read in (full, incremental)]
             self.say(f"{'token endpoint':<34}{'':>17}{tokens[0]:>9}{'':>14}  {'':>17}{tokens[1]:>9}")
 
@@ -371,6 +375,9 @@ class Demo:
         for entry in self.catalog["streams"]:
             stream, key = entry["stream"]["name"], entry["stream"].get("source_defined_primary_key") or []
             if stream in full.failed or stream in incremental.failed:
+                continue
+            if reports.is_report(stream):  # rows without a key, overwritten by the latest read
+                tables[stream] = list(read_jsonl(incremental.directory / f"{stream}.jsonl"))
                 continue
             reads = (full, incremental) if entry["sync_mode"] == "incremental" else (incremental,)
             rows: Dict[Tuple[str, ...], Dict[str, Any]] = {}
@@ -417,6 +424,11 @@ class Demo:
                     continue
                 for line in analytics.table_lines(columns, rows, indent="    "):
                     self.say(line)
+            self.say()
+            self.say("reports (one table per Personio report, rows as objects keyed by column name)")
+            reports.show(self.say, connection, tables)
+        if self.emulator is not None:
+            self.problems.extend(reports.problems(self.emulator, tables))
 
     def verify(self, full: Read, incremental: Read, changed: Mapping[str, Any]) -> None:
         if incremental.result.total_records() >= full.result.total_records():
@@ -455,7 +467,7 @@ def real_config() -> Optional[Dict[str, Any]]:
     client_id, client_secret = os.environ.get(ENV_CLIENT_ID), os.environ.get(ENV_CLIENT_SECRET)
     if not client_id or not client_secret:
         return None
-    config = {"client_id": client_id, "client_secret": client_secret}
+    config = {"client_id": client_id, "client_secret": client_secret, "sync_reports": True}  # reports are optional
     if os.environ.get(ENV_START_DATE):
         config["start_date"] = os.environ[ENV_START_DATE]
     if os.environ.get(ENV_API_URL):
@@ -483,7 +495,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"(seed {args.seed}: {args.persons} persons, {args.absence_periods} absence periods, "
             f"{args.attendance_periods} attendance periods; start date {EMULATOR_START_DATE[:10]}, request budgets "
             f"raised since the emulator does not throttle).")
-        config = emulator.config(start_date=EMULATOR_START_DATE, **EMULATOR_BUDGETS)
+        config = emulator.config(start_date=EMULATOR_START_DATE, sync_reports=True, **EMULATOR_BUDGETS)
         changes = Changes(args.update_fraction, args.create, args.delete, args.seed)
         return Demo(runner, config, args.output, say, emulator, changes).run()
 

@@ -21,6 +21,11 @@ def catalog(sync_mode: str = "incremental", streams: Sequence[str] = STREAMS) ->
     """A configured catalog of `streams`, built from the discovered one as Airbyte builds it: each stream in
     `sync_mode` where it supports it, else (the lists read whole) in full refresh."""
     discovered = discovered_catalog()
+    # A report stream exists per report (a dynamic stream), which a discover without an API cannot list: it is
+    # configured by its name, full refresh, with an open schema.
+    reports = [{"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]}
+               for name in streams if name.startswith("report_")]
+    discovered = {**discovered, "streams": [*discovered["streams"], *reports]}
     entries = configured_catalog(discovered, sync_mode, streams)["streams"]
     order = {name: n for n, name in enumerate(streams)}
     return {"streams": sorted(entries, key=lambda entry: order[entry["stream"]["name"]])}

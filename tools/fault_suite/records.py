@@ -1,10 +1,12 @@
 """What the emulator holds, keyed as the connector emits it."""
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 from tools.catalogs import cursor_value
 from tools.fault_suite.settings import STREAMS
 from tools.personio_emulator import Emulator
+from tools.personio_emulator.reports import reports
 from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult
 
@@ -15,6 +17,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def key_of(stream: str, data: Mapping[str, Any]) -> Key:
+    if stream.startswith("report_"):  # a report row has no key: its content names it
+        return json.dumps(dict(data), sort_keys=True)
     return FACTS.key_of(stream, data)
 
 
@@ -32,6 +36,10 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
     for stream in streams:
         if stream in STREAMS:
             snap[stream] = {r["id"]: parse_instant(r["updated_at"]) for r in company.records(stream)}
+        elif stream.startswith("report_"):  # the report the stream is named after, rows as the connector emits them
+            report = next(r for r in reports(company.on_demand) if stream.endswith(r.id.replace("-", "")[-8:]))
+            snap[stream] = {key_of(stream, {c["name"]: cell for c, cell in zip(report.columns, cells) if cell is not None}): None
+                            for cells in report.rows}
         elif FACTS[stream].kind in ("per_parent", "open_ended") and FACTS[stream].primary_key == ("id",):
             snap[stream] = {record_id: exact(emulator, stream, record_id) for record_id in company.ids(stream)}
         elif stream == "person_custom_attributes":

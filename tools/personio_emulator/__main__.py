@@ -78,6 +78,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--beta-header-required", action="store_true", help="beta lists answer 400 without `Beta: true`")
     p.add_argument("--custom-attribute-values", choices=CUSTOM_ATTRIBUTE_VALUES, default="string")
     p.add_argument("--unseen-nulls", action="store_true", help="null profile_picture and preferred_name")
+    p.add_argument("--report-rows", choices=("cells", "objects"), default="cells",
+                   help="a report's rows as cell lists in the order of _meta.columns, or as objects")
     p.add_argument("--org-unit-ids-collide", action="store_true", help="some team ids equal department ids")
     p.add_argument("--log-requests", action="store_true")
     return p
@@ -105,6 +107,7 @@ def settings_from(args) -> EmulatorSettings:
                      **dict(args.rate_limit)},
         beta_header_required=args.beta_header_required,
         custom_attribute_values=args.custom_attribute_values, unseen_nulls=args.unseen_nulls,
+        report_rows=args.report_rows,
         unlicensed_modules={s.strip() for s in args.unlicensed.split(",") if s.strip()},
         recruiting_timestamps=args.recruiting_timestamps, org_unit_ids_collide=args.org_unit_ids_collide,
         retry_after_on_429=args.retry_after, credential_rate_limit_per_minute=args.credential_rate_limit,

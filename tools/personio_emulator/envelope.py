@@ -11,7 +11,8 @@ _RECORD_FAULTS = {"record_without_id", "record_without_updated_at", "record_bad_
 _LINK_FAULTS = {"empty_page_with_next", "next_self", "next_foreign"}
 
 
-def page_reply(emu, request, stream: str, blobs, more: bool, last_key, query, cursor_for, kind) -> Reply:
+def page_reply(emu, request, stream: str, blobs, more: bool, last_key, query, cursor_for, kind,
+               extra_meta=None) -> Reply:
     """The envelope around a page, with the page and loop faults applied; every list endpoint shares this.
     `query` has the page's `after`, `limit`, `cursor` (as sent) and loop `marks`; `cursor_for(after,
     extra=None)` makes the cursor of the page after `after`."""
@@ -43,7 +44,7 @@ def page_reply(emu, request, stream: str, blobs, more: bool, last_key, query, cu
     links = {"self": {"href": self_link}}
     if next_href is not None:
         links["next"] = {"href": next_href}
-    meta = json.dumps({"links": links}, separators=(",", ":")).encode()
+    meta = json.dumps({**(extra_meta or {}), "links": links}, separators=(",", ":"), ensure_ascii=False).encode()
     if kind == "data_missing":
         body = b'{"_meta":' + meta + b"}"
     elif kind == "data_not_list":

@@ -23,6 +23,7 @@ class Page(NamedTuple):
     blobs: List[bytes]
     last_key: object  # position to continue after (a key of the order used); None if nothing served
     more: bool
+    meta: Optional[dict] = None  # more of `_meta` beside the links (a report's `columns`)
 
 
 class View(NamedTuple):
@@ -197,6 +198,12 @@ def jobs(view: View) -> List[dict]:
     if SALARY_BANDS_SCOPE not in view.scopes:
         records = [dict(j, salary_band_ids=[]) for j in records]  # bands stay hidden without their scope
     return records
+
+
+def report_rows(emu, endpoint, query, limit: int, scopes):
+    """A report's rows (reports.py): a Page with the columns in `meta`, a refusal Reply, or None (404)."""
+    from .reports import rows_page
+    return rows_page(emu, endpoint, query, limit, scopes)
 
 
 def _remember(store, token, view):

@@ -189,6 +189,23 @@ class Listed(Part):
         return json.loads(json.dumps(made or []))  # copies: a caller may change them
 
 
+class ReportRows(Part):
+    """Every report's rows (reports.py), as objects; rows carry no id: their report stands in (ids, get)."""
+
+    def records(self) -> List[dict]:
+        from .reports import reports
+        return [report.row(cells, "objects") for report in reports(self.store) for cells in report.rows]
+
+    def ids(self) -> List[str]:
+        from .reports import reports
+        return [report.id for report in reports(self.store)]
+
+    def get(self, record_id: str):
+        from .reports import by_id
+        report = by_id(self.store, record_id)
+        return None if report is None else [report.row(cells, "objects") for cells in report.rows]
+
+
 class _Keep:
     def __repr__(self):
         return "KEEP"
@@ -196,4 +213,5 @@ class _Keep:
 
 KEEP = _Keep()  # update(style=KEEP): each record keeps its own way of writing offsets
 PARTS: Dict[str, type] = {"indexed": Indexed, "employments": Employments, "recruiting": Recruiting,
-                          "compensations": Compensations, "breakdowns": Breakdowns, "listed": Listed}
+                          "compensations": Compensations, "breakdowns": Breakdowns, "listed": Listed,
+                          "report_rows": ReportRows}

@@ -73,8 +73,10 @@ def _answer(emu, endpoint: Endpoint, params: Dict[str, str], request, grant) -> 
     page = source(emu, endpoint, query, _served_limit(settings, endpoint.stream, query.limit, kind), grant.scopes)
     if page is None:
         return problem(404, "Not Found", f"{endpoint.parent} {parent} not found")
+    if isinstance(page, Reply):  # a source's own refusal (a report not shared with the credential)
+        return page
     return page_reply(emu, request, endpoint.stream, page.blobs, page.more, page.last_key, query,
-                      lambda after, extra=None: next_cursor(endpoint, query, after, extra), kind)
+                      lambda after, extra=None: next_cursor(endpoint, query, after, extra), kind, page.meta)
 
 
 def _refusal(settings, endpoint: Endpoint, grant, request) -> Optional[Reply]:

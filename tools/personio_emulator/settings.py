@@ -99,6 +99,8 @@ class EmulatorSettings:
     compensation_ids_recur: bool = True  # True: a recurring compensation keeps its id every month
     recruiting_timestamps: str = "mixed"  # created_at/updated_at: one of RECRUITING_TIMESTAMPS
     beta_header_required: bool = False  # True: BETA_STREAMS answer 400 to a request without `Beta: true`
+    report_rows: str = "cells"  # a report's rows: "cells" (lists in the order of _meta.columns) or "objects"
+    reports_refused: Dict[str, int] = field(default_factory=dict)  # report id -> 403 (not shared) or 404
 
     # -- record dialects (the defaults follow Personio's published schemas and the live check) --
     custom_attribute_values: str = "string"  # "typed": numbers, booleans, lists, objects and nulls as well
@@ -149,6 +151,10 @@ def check(settings: EmulatorSettings) -> None:
                           ("link_cursor_escaping", CURSOR_ESCAPES)):
         if getattr(settings, name) not in allowed:
             raise ValueError(f"{name} must be one of {', '.join(allowed)}")
+    if settings.report_rows not in ("cells", "objects"):
+        raise ValueError("report_rows must be cells or objects")
+    if any(status not in (403, 404) for status in settings.reports_refused.values()):
+        raise ValueError("reports_refused: each report id maps to 403 or 404")
     for stream, cap in settings.page_cap.items():
         if stream not in STREAMS or not isinstance(cap, int) or cap < 1:
             raise ValueError(f"page_cap: {stream!r} must be a stream with a cap >= 1")
@@ -183,6 +189,8 @@ def apply_patch(settings: EmulatorSettings, patch: dict) -> None:
             value = None if value is None else set(value)
         elif name == "rate_limits":
             value = {stream: (float(pair[0]), int(pair[1])) for stream, pair in value.items()}
+        elif name == "reports_refused":
+            value = {str(report_id): int(status) for report_id, status in value.items()}
         elif name == "page_cap":
             value = {stream: int(cap) for stream, cap in value.items()}
         elif name == "faults":

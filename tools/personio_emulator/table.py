@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
 from .scopes import (ABSENCES_SCOPE, ATTENDANCES_SCOPE, COMPENSATIONS_SCOPE, COST_CENTERS_SCOPE, JOBS_SCOPE,
-                     LEGAL_ENTITIES_SCOPE, ORG_UNITS_SCOPE, PERSONS_SCOPE, RECRUITING_SCOPE, SALARY_BANDS_SCOPE,
-                     WORKPLACES_SCOPE)
+                     LEGAL_ENTITIES_SCOPE, ORG_UNITS_SCOPE, PERSONS_SCOPE, RECRUITING_SCOPE, REPORTS_SCOPE,
+                     SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,14 @@ ENDPOINTS = (
              default_limit=50, beta=True, records="pages:catalog_list"),
     Endpoint("recruiting_categories", "/v2/recruiting/categories", "listed", scope=RECRUITING_SCOPE,
              max_limit=100, default_limit=50, beta=True, records="pages:catalog_list"),
+    # Report API v2 (reports.py). The contract: a `limit` of 0 or less lists every report; here 1-100.
+    Endpoint("reports", "/v2/reports", "listed", scope=REPORTS_SCOPE, max_limit=100, default_limit=50,
+             records="reports:report_list", notes="the reports made available to the API"),
+    Endpoint("report_rows", "/v2/reports/{parent}", "report_rows", scope=REPORTS_SCOPE, parent="Report",
+             max_limit=1000, default_limit=1000, filters={"locale": Filter("enum", allowed=("en", "de", "fr", "es", "it", "nl"))},
+             order="as the report sorts them",
+             notes="rows as cells or objects (`report_rows`), columns under `_meta.columns`; "
+                   "`reports_refused` answers a report 403 or 404; `locale` next to a cursor is a 400"),
 )
 
 LISTS = tuple(e for e in ENDPOINTS if e.max_limit)

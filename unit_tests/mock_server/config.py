@@ -46,6 +46,11 @@ class ConfigBuilder:
     def with_num_workers(self, workers: Any) -> "ConfigBuilder":
         return self.with_field("num_workers", workers)
 
+    def with_reports(self, report_ids: Any = None) -> "ConfigBuilder":
+        """Reports on: every report the credential can list, or only `report_ids`."""
+        self.with_field("sync_reports", True)
+        return self.with_field("report_ids", report_ids) if report_ids is not None else self.without("report_ids")
+
     def with_field(self, name: str, value: Any) -> "ConfigBuilder":
         self._config[name] = value
         return self

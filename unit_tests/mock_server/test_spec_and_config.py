@@ -34,6 +34,8 @@ _EXPECTED_PROPERTIES = [
     ("periods_requests_per_second", 10),
     ("per_parent_requests_per_second", 10),
     ("other_requests_per_second", 10),
+    ("sync_reports", False),
+    ("report_ids", None),
 ]
 _STREAMS = set(FACTS.required)  # the streams `check` requires
 

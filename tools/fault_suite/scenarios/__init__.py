@@ -5,7 +5,7 @@ order. Interruption trials, bad configs and the secret rows have runners of thei
 `bad_configs.py`, `secrets.py`).
 """
 from tools.fault_suite.scenarios import (
-    hostile_pages, links_and_loops, outages, refused_streams, throttling, tokens, unsignalled_changes,
+    hostile_pages, links_and_loops, outages, refused_streams, reports, throttling, tokens, unsignalled_changes,
 )
 
 SCENARIO_LIST = [
@@ -16,5 +16,6 @@ SCENARIO_LIST = [
     *refused_streams.ROWS,
     *hostile_pages.ROWS,
     *links_and_loops.ROWS,
+    *reports.ROWS,
 ]
 SCENARIOS = {scenario.name: scenario for scenario in SCENARIO_LIST}

@@ -8,7 +8,7 @@ from tools.fault_suite.judge import count_emitted
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
 from tools.fault_suite.settings import DEFAULT_WINDOWS, FAST_BUDGETS, READ_TIMEOUT_SECONDS
 from tools.fault_suite.windows import outage_bound_seconds
-from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
+from tools.personio_emulator.streams import DECLARED_STREAM_ENDPOINTS as ENDPOINTS
 
 
 def _waited_for_the_read_timeout(context: Context) -> List[str]:
