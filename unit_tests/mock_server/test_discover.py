@@ -20,6 +20,8 @@ _CATALOG = {
     "compensations": (_BOTH, ["month"], [["id"], ["month"]]),
     "recruiting_applications": (_BOTH, ["updated_at"], [["id"]]),
     "recruiting_candidates": (_BOTH, ["updated_at"], [["id"]]),
+    "recruiting_application_stage_transitions": (_BOTH, ["application_updated_at"], [["application_id"], ["id"]]),
+    "deletions": (_BOTH, ["occurred_at"], [["stream"], ["id"]]),
     "org_units": (_FULL_REFRESH, None, [["type"], ["id"]]),
     "legal_entities": (_FULL_REFRESH, None, [["id"]]),
     "workplaces": (_FULL_REFRESH, None, [["id"]]),
@@ -36,14 +38,16 @@ _CATALOG = {
 
 @freeze_time("2024-03-01T00:00:00Z")
 class TestDiscoverAllStreams(TestCase):
-    """The manifest's twenty `streams` as discover shows them:
+    """The manifest's twenty-two `streams` as discover shows them:
 
     - incremental (and full refresh): persons, absence_periods, attendance_periods, person_custom_attributes,
       employments and the recruiting applications and candidates on `updated_at`; absence_period_breakdowns on
-      `absence_period_updated_at`; compensations on `month`;
+      `absence_period_updated_at`; recruiting_application_stage_transitions on `application_updated_at`; compensations
+      on `month`; deletions on `occurred_at`;
     - full refresh only: org_units and the structure, compensation-type and recruiting job/category lists;
     - primary keys: `id`, except person_custom_attributes (`person_id`, `id`), absence_period_breakdowns
-      (`absence_period_id`, `date`), compensations (`id`, `month`) and org_units (`type`, `id`);
+      (`absence_period_id`, `date`), compensations (`id`, `month`), org_units (`type`, `id`), stage transitions
+      (`application_id`, `id`) and deletions (`stream`, `id`);
     - every cursor and primary-key field is a property of the stream's schema.
     """
 

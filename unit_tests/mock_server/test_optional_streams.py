@@ -41,6 +41,8 @@ _SCOPES = {
     "compensation_types": "personio:compensations:read",
     "recruiting_jobs": "personio:recruiting:read",
     "recruiting_categories": "personio:recruiting:read",
+    "recruiting_application_stage_transitions": "personio:recruiting:read",
+    "deletions": "personio:webhooks:read",
 }
 
 _FORBIDDEN: Dict[str, Any] = {
@@ -92,7 +94,8 @@ class TestOptionalStreams(TestCase):
     def test_every_optional_stream_names_its_own_scope_on_403(self) -> None:
         # Given a credential holding only the persons and absences scopes the parents need: every optional stream's
         # own endpoint answers 403 (person_custom_attributes: the windowed persons read; employments and
-        # absence_period_breakdowns: the per-parent requests, after their parents were listed)
+        # absence_period_breakdowns: the per-parent requests, after their parents were listed; stage transitions and
+        # deletions: their parent lists, the application list and the webhook list)
         def persons(request: Any, context: Any) -> Dict[str, Any]:
             if "updated_at.gt" in parse_qs(urlparse(request.url).query):
                 context.status_code = 403
@@ -105,7 +108,7 @@ class TestOptionalStreams(TestCase):
             mocker.get(f"{API_URL}/v2/persons/1001/employments", **_FORBIDDEN)
             mocker.get(f"{API_URL}/v2/absence-periods", json=_body(PageBuilder.absence_periods().with_record(absence_period("a-1"))))
             mocker.get(f"{API_URL}/v2/absence-periods/a-1/breakdowns", **_FORBIDDEN)
-            for path in ["compensations", "org-units", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
+            for path in ["compensations", "org-units", "webhooks", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)
             for path in PLAIN_LIST_ENDPOINTS.values():
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)

@@ -33,6 +33,7 @@ _EXPECTED_PROPERTIES = [
     ("periods_requests_per_second", 10),
     ("per_parent_requests_per_second", 10),
     ("other_requests_per_second", 10),
+    ("webhook_id", None),
 ]
 _STREAMS = {"persons", "absence_periods", "attendance_periods"}  # the three that `check` requires
 
