@@ -49,7 +49,7 @@ benchmark: $(STAMP)
 	$(BIN)/python -m tools.benchmark
 
 faults: $(STAMP)
-	$(BIN)/python -m tools.faults
+	$(BIN)/python -m tools.fault_suite
 
 clean:
 	rm -rf $(VENV) $(PYAIRBYTE_VENV) $(PERSONIO_CLIENT_VENV) build *.egg-info output

@@ -12,7 +12,7 @@ every stream last tens of seconds.
 - discover: twenty streams, their sync modes, cursors and primary keys.
 - full refresh of every stream: exactly the emulator's records (updated_at normalised to UTC), compensations
   month by month, breakdowns absence by absence; every reference between the streams resolves; the analytics
-  queries (tools/analytics.sql) on DuckDB give the answers the emulator's records give.
+  queries (tools/demo/analytics.sql) on DuckDB give the answers the emulator's records give.
 - incremental: a second sync from the first one's state returns the changed and created records plus exactly
   those within the lookback before the state, and asks Personio for exactly that range; after a change to an
   absence, a compensation, an application and an employment (its person untouched), it reads each of them,
@@ -35,10 +35,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from tools import analytics
+from tools.demo import analytics
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.settings import ALL_SCOPES as EVERY_EMULATED_SCOPE
-from tools.references import REFERENCES, check as check_references, dangling
+from tools.demo.reference_check import REFERENCES, check as check_references, dangling
 from tools.sync_runner import RunResult, SourceRunner, configured_catalog, cursor_value, sync_modes
 
 # The windowed lists: the tests of windows, lookback and deletions are about these.
@@ -1147,8 +1147,8 @@ def test_no_output_carries_the_client_secret_or_an_access_token(
 
 def test_make_demo_syncs_every_stream_joins_them_and_answers_the_questions(tmp_path, capsys):
     """`make demo` on a small company: both reads cover every stream, the summary lists each, every reference
-    resolves, and the answers of every query in tools/analytics.sql are printed from the DuckDB file it writes."""
-    from tools import demo
+    resolves, and the answers of every query in tools/demo/analytics.sql are printed from the DuckDB file it writes."""
+    from tools.demo import sync_and_answer as demo
 
     code = demo.main(["--emulator", "--persons", "30", "--absence-periods", "60", "--attendance-periods", "400",
                       "--output", str(tmp_path)])

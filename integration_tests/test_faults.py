@@ -1,6 +1,6 @@
 """The fault suite: the installed `source-personio` against the emulator when things go wrong.
 
-Scenarios, trials and bad configs are data in tools/fault_scenarios.py (`make faults` prints them as a
+Scenarios, trials and bad configs are data in tools/fault_suite/scenarios/ (`make faults` prints them as a
 table); every row runs its own emulator and connector process, all rows at once in a thread pool, and
 each test below waits for its row. Each scenario selects the streams its fault concerns.
 
@@ -46,9 +46,12 @@ at a time: about six minutes.
 """
 import pytest
 
-from tools.fault_scenarios import (
-    BAD_CONFIGS, OUTAGE_LIMIT_SECONDS, SCENARIO_LIST, TEST_OPTIONS, Outcome, interruption_trials, suite_for_tests,
-)
+from tools.fault_suite.judge import Outcome
+from tools.fault_suite.scenarios import SCENARIO_LIST
+from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS
+from tools.fault_suite.scenarios.interruptions import interruption_trials
+from tools.fault_suite.settings import OUTAGE_LIMIT_SECONDS
+from tools.fault_suite.suite import TEST_OPTIONS, suite_for_tests
 
 TRIALS = interruption_trials(TEST_OPTIONS["trials"])
 

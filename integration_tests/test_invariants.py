@@ -35,9 +35,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tools.fault_scenarios import (
-    EPOCH, STREAMS as WINDOWED_STREAMS, TokenLog, catalog, cursor_value, parse_instant, run_connector, secrets_seen,
-)
+from tools.fault_suite.connector import catalog, cursor_value, run_connector
+from tools.fault_suite.judge import secrets_seen
+from tools.fault_suite.observers import TokenLog
+from tools.fault_suite.records import EPOCH, parse_instant
+from tools.fault_suite.settings import STREAMS as WINDOWED_STREAMS
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 
 START_DATE = "2021-01-01T00:00:00Z"

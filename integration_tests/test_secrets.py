@@ -1,6 +1,6 @@
 """Neither the client secret nor any access token ever appears in the connector's output.
 
-Every row of the fault suite (tools/fault_scenarios.py: every fault, interruption trial and bad config)
+Every row of the fault suite (tools/fault_suite/: every fault, interruption trial and bad config)
 is scanned, stdout and stderr whole: records, logs, traces and errors. The tokens to look for are every
 one the emulator issued during the row, revoked and expired ones included; anything shaped like a
 Personio token (`papi-…`) counts too. Two rows exist for this file: a wrong client secret (a secret
@@ -9,9 +9,11 @@ test_invariants.py scans each of its syncs the same way.
 """
 import pytest
 
-from tools.fault_scenarios import (
-    BAD_CONFIGS, SCENARIO_LIST, TEST_OPTIONS, interruption_trials, secrets_seen, suite_for_tests,
-)
+from tools.fault_suite.judge import secrets_seen
+from tools.fault_suite.scenarios import SCENARIO_LIST
+from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS
+from tools.fault_suite.scenarios.interruptions import interruption_trials
+from tools.fault_suite.suite import TEST_OPTIONS, suite_for_tests
 
 SYNC_ROWS = [s.name for s in SCENARIO_LIST] + [t.name for t in interruption_trials(TEST_OPTIONS["trials"])]
 OTHER_ROWS = [f"bad config: {case.name}" for case in BAD_CONFIGS] + ["wrong client secret", "debug logging"]

@@ -3,18 +3,11 @@ import time
 from typing import Optional
 from urllib.parse import parse_qs
 
-from . import admin, single
-from .api import list_endpoint
-from .auth import revoke_endpoint, token_endpoint
-from .endpoints import BY_PATH
-from .faults import TOKEN_KINDS, pick
-from .injection import early_reply, finish
-from .more_api import more_list
-from .more_endpoints import route
+from . import admin
 from .replies import Reply, problem
+from .serving import serve
 from .stats import log_entry
-
-_AUTH_PATHS = {"/v2/auth/token": "token", "/v2/auth/revoke": "revoke"}
+from .table import route
 
 
 class Request:
@@ -39,43 +32,16 @@ class Request:
 def handle(emu, request: Request) -> Reply:
     if request.path.startswith(admin.PREFIX):
         return admin.handle(emu, request)
-    endpoint = BY_PATH.get(request.path)
-    more = None if endpoint is not None else route(request.path)  # the section 7 endpoints
-    one = None if endpoint is not None or more is not None else single.route(request.path)
-    if more is not None:
-        name = more[0].stream
-    elif one is not None:
-        name = one[0]
-    else:
-        name = endpoint.stream if endpoint else _AUTH_PATHS.get(request.path, "unknown")
+    routed = route(request.path)
+    name = routed[0].stream if routed else "unknown"
     entry = log_entry(request.method, request.path, name, request.query, request.headers)
-    settings = emu.settings
-    if settings.latency_seconds > 0:
-        time.sleep(settings.latency_seconds)
-
-    if name == "unknown":
+    if emu.settings.latency_seconds > 0:
+        time.sleep(emu.settings.latency_seconds)
+    if routed is None:
         reply = problem(404, "Not Found", f"No resource at {request.path}")
-    elif request.method != ("GET" if endpoint or more or one else "POST"):
+    elif request.method != routed[0].method:
         reply = problem(405, "Method Not Allowed", f"{request.method} is not allowed on {request.path}")
-    elif endpoint is not None:
-        reply = list_endpoint(emu, endpoint, request)
-    elif more is not None:
-        reply = more_list(emu, more[0], more[1], request)
-    elif one is not None:
-        reply = single.one_record(emu, one, request)
-    elif name == "token":
-        reply = _token(emu, request)
     else:
-        reply = revoke_endpoint(emu, request)
+        reply = serve(emu, routed[0], routed[1], request)
     emu.stats.record(entry, "reset" if reply.drop else reply.status)
     return reply
-
-
-def _token(emu, request) -> Reply:
-    fault = pick(emu.settings.faults, "token", TOKEN_KINDS)
-    kind = fault.kind if fault else None
-    if fault is not None:
-        replaced = early_reply(kind, fault.detail)
-        if replaced is not None:
-            return replaced
-    return finish(token_endpoint(emu, request), kind, emu.settings.fault_hang_seconds)

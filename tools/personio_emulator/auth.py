@@ -6,7 +6,7 @@ from typing import Callable, NamedTuple, Optional, Union
 from urllib.parse import parse_qs
 
 from .replies import Reply, json_reply, oauth_error, problem
-from .settings import ALL_SCOPES
+from .scopes import ALL_SCOPES
 
 FORM = "application/x-www-form-urlencoded"
 

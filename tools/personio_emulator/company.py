@@ -10,15 +10,16 @@ import random
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Hashable, List, NamedTuple, Optional, Union
+from typing import Callable, Hashable, List, Optional, Union
 
 from . import times
-from .extra import Extra
 from .generator import PERIOD_STYLES, Generator, uuid_from
+from .on_demand import OnDemand
+from .pages import Page
 from .person_dialect import person_dialect
-from .streams import BASE_STREAMS, MORE_STREAMS
 
-STREAMS = BASE_STREAMS  # the indexed ones; extra.py holds the section 7 streams
+# The streams held in the (updated_at, id) index; on_demand.py builds every other stream on first use.
+STREAMS = ("persons", "absence_periods", "attendance_periods")
 # Whitelisting never removes these: a credential without any attribute still sees them.
 ALWAYS_VISIBLE = ("id", "employments", "_meta")
 
@@ -54,12 +55,6 @@ def index_key(updated_us: int, record_id: str = "") -> str:
 
 def id_of(key: str) -> str:
     return key[21:]
-
-
-class Page(NamedTuple):
-    blobs: List[bytes]
-    last_key: object  # position to continue after (a key of the order used); None if nothing served
-    more: bool
 
 
 def _dumps(record: dict) -> bytes:
@@ -111,9 +106,14 @@ class Company:
         self._max_person_id = max((int(s[0]) for s in skeletons), default=10_000_000)
         person_ids = [s[0] for s in skeletons]
         self._initial_person_ids = person_ids  # supervisors are drawn from these, whatever happens later
-        self.extra = Extra(self)
+        self.on_demand = OnDemand(self)
         for stream, count in (("absence_periods", absence_periods), ("attendance_periods", attendance_periods)):
             self._load(stream, self._gen.period_skeletons(random.Random(f"{seed}-{stream}"), count, person_ids))
+
+    @property
+    def extra(self) -> OnDemand:
+        """The old name of on_demand, kept for callers."""
+        return self.on_demand
 
     def _load(self, stream: str, skeletons) -> None:
         rows = self._rows[stream]
@@ -143,30 +143,30 @@ class Company:
         settings = self.settings
         allowed = settings.whitelisted_employment_attributes
         with self._lock:
-            for employment in self.extra.employments_of(person_id) or []:
+            for employment in self.on_demand.employments_of(person_id) or []:
                 if employment.id == employment_id:
                     return employment.render(self.base_url, None if allowed is None else frozenset(allowed),
                                              settings.employment_person_omitted)
         return None
 
     def size(self, stream: str) -> int:
-        if stream in MORE_STREAMS:
+        if stream not in self._rows:
             with self._lock:
-                return self.extra.size(stream)
+                return self.on_demand.size(stream)
         return len(self._rows[stream])
 
     def ids(self, stream: str) -> List[str]:
         """Ids in index order: ascending (updated_at, id); section 7 streams in served order (see
         README; breakdowns: the absence ids, as rows have none)."""
         with self._lock:
-            if stream in MORE_STREAMS:
-                return self.extra.ids(stream)
+            if stream not in self._rows:
+                return self.on_demand.ids(stream)
             return [id_of(key) for key in self._keys[stream]]
 
     def get(self, stream: str, record_id: str) -> Optional[dict]:
         with self._lock:
-            if stream in MORE_STREAMS:
-                return self.extra.get(stream, record_id)
+            if stream not in self._rows:
+                return self.on_demand.get(stream, record_id)
             row = self._rows[stream].get(record_id)
             return None if row is None else json.loads(self._blob(stream, row, None))
 
@@ -174,8 +174,8 @@ class Company:
         """Every current record as the API renders it, in ascending (updated_at, id) order;
         section 7 streams in the order their endpoint serves (compensations: every month in turn)."""
         with self._lock:
-            if stream in MORE_STREAMS:
-                return self.extra.records(stream)
+            if stream not in self._rows:
+                return self.on_demand.records(stream)
             rows = self._rows[stream]
             blobs = [self._blob(stream, rows[id_of(key)], whitelist) for key in self._keys[stream]]
         return [json.loads(blob) for blob in blobs]
@@ -184,12 +184,12 @@ class Company:
         """The exact instant behind a record's rendered updated_at."""
         with self._lock:
             if stream == "employments":
-                employment = self.extra.employment(record_id)
+                employment = self.on_demand.employment(record_id)
                 if employment is None:
                     raise KeyError(record_id)
                 return employment.updated_us
             if stream in ("recruiting_applications", "recruiting_candidates"):
-                return self.extra.boards[stream].rows[record_id].updated_us
+                return self.on_demand.boards[stream].rows[record_id].updated_us
             return self._rows[stream][record_id].updated_us
 
     # -- section 7 reads for tests -------------------------------------------------------------
@@ -197,7 +197,7 @@ class Company:
     def employments(self, person_id: str) -> Optional[List[dict]]:
         """A person's employments as served (newest first), None for an unknown person."""
         with self._lock:
-            found = self.extra.employments_of(person_id)
+            found = self.on_demand.employments_of(person_id)
             if found is None:
                 return None
             ordered = sorted(found, key=lambda e: e.key())
@@ -206,19 +206,19 @@ class Company:
     def breakdowns(self, absence_id: str) -> Optional[List[dict]]:
         """An absence's breakdown rows as served, None for an unknown absence."""
         with self._lock:
-            return self.extra.get("absence_period_breakdowns", absence_id)
+            return self.on_demand.get("absence_period_breakdowns", absence_id)
 
     def compensations(self, month: Optional[str] = None, start: Optional[str] = None, end: Optional[str] = None,
                       recur: Optional[bool] = None) -> List[dict]:
         """What GET /v2/compensations serves for a calendar month ("YYYY-MM") or for start..end
         ("YYYY-MM-DD"); `recur` defaults to settings.compensation_ids_recur."""
         with self._lock:
-            return self.extra.compensations(month=month, start=start, end=end, recur=recur)
+            return self.on_demand.compensations(month=month, start=start, end=end, recur=recur)
 
     def compensation_months(self) -> List[str]:
         """The months ("YYYY-MM") compensations exist in, oldest first."""
         with self._lock:
-            return self.extra.window_months()
+            return self.on_demand.window_months()
 
     def references(self):
         """Every (stream, field path, target stream) reference; see references.py."""
@@ -388,14 +388,14 @@ class Company:
             if stream == "compensations":
                 if record_id is None or month is None:
                     raise ValueError("compensations: give record_id and month='YYYY-MM'")
-                chosen = self.extra.update_compensation(record_id, month, amount)
+                chosen = self.on_demand.update_compensation(record_id, month, amount)
                 self.version += 1
                 return chosen
             if month is not None or amount is not None:
                 raise ValueError("month and amount apply to compensations only")
-            more = stream in MORE_STREAMS
+            more = stream not in self._rows
             if more:
-                population = self.extra.population(stream)
+                population = self.on_demand.population(stream)
             else:
                 population = None
             rows = self._rows.get(stream, {})
@@ -414,7 +414,7 @@ class Company:
                 chosen = self._mutation_rng.sample(population, min(count, len(population)))
             updated_us, style = self._stamp(stream, at)
             if more:
-                self.extra.update(stream, chosen, updated_us, None if style is _KEEP else style, style is _KEEP)
+                self.on_demand.update(stream, chosen, updated_us, None if style is _KEEP else style, style is _KEEP)
                 self.version += 1
                 return chosen
             for rid in chosen:
@@ -428,7 +428,7 @@ class Company:
     def create(self, stream: str, count: int = 1, at: Moment = None) -> List[str]:
         """Add `count` new records updated (and created) now, or at `at`; returns their ids.
         The three indexed streams only (a new person brings its own employments)."""
-        if stream in MORE_STREAMS:
+        if stream not in self._rows:
             raise ValueError(f"create: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             rng = self._mutation_rng
@@ -455,7 +455,7 @@ class Company:
     def delete(self, stream: str, record_id: str) -> bool:
         """Remove a record; the API just stops returning it (no tombstones). The three indexed
         streams only; a deleted person's employments answer 404, a deleted absence's breakdowns too."""
-        if stream in MORE_STREAMS:
+        if stream not in self._rows:
             raise ValueError(f"delete: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             row = self._rows[stream].pop(record_id, None)

@@ -7,37 +7,18 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from .faults import Fault
 from .links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
+from .scopes import (ABSENCES_SCOPE, ALL_SCOPES, ATTENDANCES_SCOPE, COMPENSATIONS_SCOPE,  # noqa: F401 (re-exported)
+                     COST_CENTERS_SCOPE, JOBS_SCOPE, LEGAL_ENTITIES_SCOPE, ORG_UNITS_SCOPE, PERSONS_SCOPE,
+                     PROJECTS_SCOPE, RECRUITING_SCOPE, SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
 from .streams import ALL_STREAMS
+from .table import BETA_STREAMS, CURSOR_WINS  # noqa: F401 (re-exported)
 
-PERSONS_SCOPE = "personio:persons:read"
-ABSENCES_SCOPE = "personio:absences:read"
-ATTENDANCES_SCOPE = "personio:attendances:read"
-ORG_UNITS_SCOPE = "personio:org-units:read"
-LEGAL_ENTITIES_SCOPE = "personio:legal-entities:read"
-WORKPLACES_SCOPE = "personio:workplaces:read"
-COST_CENTERS_SCOPE = "personio:cost-centers:read"
-JOBS_SCOPE = "personio:jobs:read"
-SALARY_BANDS_SCOPE = "personio:salary-bands:read"
-PROJECTS_SCOPE = "personio:projects:read"
-COMPENSATIONS_SCOPE = "personio:compensations:read"
-RECRUITING_SCOPE = "personio:recruiting:read"
-ALL_SCOPES = frozenset({
-    PERSONS_SCOPE, ABSENCES_SCOPE, ATTENDANCES_SCOPE, ORG_UNITS_SCOPE, LEGAL_ENTITIES_SCOPE, WORKPLACES_SCOPE,
-    COST_CENTERS_SCOPE, JOBS_SCOPE, SALARY_BANDS_SCOPE, PROJECTS_SCOPE, COMPENSATIONS_SCOPE, RECRUITING_SCOPE,
-})
 STREAMS = ALL_STREAMS
 # How recruiting created_at/updated_at are written (README "Dialects"): "string" `…Z`, "string_offset" with the
 # record zone's offset, "string_naive" UTC wall time without offset; "object" {"date-time", "timezone"} with the
 # zone's offset, "object_naive" the same without offset (wall time in its own zone); "mixed" some of each.
 RECRUITING_TIMESTAMPS = ("string", "string_offset", "string_naive", "object", "object_naive", "mixed")
 CUSTOM_ATTRIBUTE_VALUES = ("string", "typed")
-# Lists whose filters may be sent again next to a cursor (the cursor wins), as the live check saw (contract §8);
-# the other lists refuse them, since nobody has seen what they do.
-CURSOR_WINS = frozenset({"persons", "employments"})
-# Lists still documented with a `Beta: true` header (contract §8), which `beta_header_required` enforces.
-BETA_STREAMS = frozenset({"recruiting_applications", "recruiting_candidates", "recruiting_jobs",
-                          "recruiting_categories", "org_units", "cost_centers", "workplaces"})
-
 # Per-endpoint token buckets (per second, burst). The live check (contract §8) saw persons refill 30/s with a
 # burst of 100; an earlier probe (§5) read the burst as 30, and 10/s elsewhere. Each per-parent endpoint is one
 # bucket across parents.

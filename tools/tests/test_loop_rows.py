@@ -1,8 +1,8 @@
 """The fault suite's link and loop rows cover what they claim: every loop on every looped list, every link
 writing in a loop row and in a row without a fault, and every row killed quickly if the connector loops."""
-from tools.fault_scenarios import (
-    COMPLETES, FAILS, LOOP_DEADLINE_SECONDS, LOOP_SHAPES, LOOPED_STREAMS, SCENARIO_LIST, WRITINGS,
-)
+from tools.fault_suite.scenario import COMPLETES, FAILS
+from tools.fault_suite.scenarios import SCENARIO_LIST
+from tools.fault_suite.scenarios.links_and_loops import LOOP_DEADLINE_SECONDS, LOOP_SHAPES, LOOPED_STREAMS, WRITINGS
 from tools.personio_emulator import EmulatorSettings
 from tools.personio_emulator.faults import LOOP_KINDS
 

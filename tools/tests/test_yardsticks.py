@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.benchmark_minimum import compensation_months, lookback_records, minimum, spans_to_read
-from tools.fault_scenarios import DEFAULT_NUM_WORKERS
+from tools.benchmark.minimum import compensation_months, lookback_records, minimum, spans_to_read
+from tools.fault_suite.settings import DEFAULT_NUM_WORKERS
 from tools.personio_emulator import Emulator, EmulatorSettings
-from tools.reference_reader import DEFAULT_WINDOW_DAYS, window_days
+from tools.benchmark.reference_reader import DEFAULT_WINDOW_DAYS, window_days
 
 MANIFEST = Path(__file__).resolve().parents[2] / "source_personio" / "manifest.yaml"
 

@@ -1,10 +1,13 @@
-"""The emulator's README lists every setting, fault kind and dialect value the code knows, so a reader learns what
+"""The emulator's README lists every endpoint, setting, fault kind and dialect value the code knows, so a reader learns what
 the emulator can play from one page; a setting added without a line there fails here."""
 import dataclasses
 from pathlib import Path
 
+from tools.personio_emulator import pages
+from tools.personio_emulator.describe import BEGIN, END, endpoint_table
 from tools.personio_emulator.faults import KINDS
 from tools.personio_emulator.settings import EmulatorSettings
+from tools.personio_emulator.table import ENDPOINTS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -19,3 +22,21 @@ def test_every_fault_kind_is_documented():
     missing = sorted(kind for kind in KINDS if f"`{kind}`" not in README)
 
     assert not missing, f"fault kinds missing from tools/personio_emulator/README.md: {missing}"
+
+
+def test_the_endpoint_list_is_the_table():
+    """The README's endpoint list is what describe.py writes from table.py: an endpoint added, changed or
+    removed in one shows in the other."""
+    start, end = README.index(BEGIN), README.index(END) + len(END)
+
+    assert README[start:end] == endpoint_table(), (
+        "tools/personio_emulator/README.md: paste the output of `python -m tools.personio_emulator.describe`")
+
+
+def test_every_endpoint_is_listed_and_served_by_a_source():
+    for endpoint in ENDPOINTS:
+        assert f"`{endpoint.method} {endpoint.path}`" in README
+        if endpoint.method == "GET":
+            assert callable(getattr(pages, endpoint.source, None)), endpoint.path
+        if endpoint.source == "listed":
+            assert callable(pages.generator(endpoint)), endpoint.records

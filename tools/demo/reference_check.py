@@ -1,7 +1,7 @@
 """Do the synced tables join up? Every reference between source-personio's streams, checked the way an analyst
 joins them: a value in one stream's records must be the key of a record in another's.
 
-    from tools.references import check, dangling
+    from tools.demo.reference_check import check, dangling
     results = check({"employments": [...], "persons": [...], ...})   # records per stream, as synced
     for result in results:
         print(result.line())        # "employments.person.id -> persons: 55 references resolved"
@@ -15,7 +15,7 @@ stream and its target were synced; otherwise it is reported as not checked.
 Records updated before the config's start_date are not synced, by design: a sync that starts late leaves
 references to them dangling. Check a sync that reads the whole history.
 
-`python -m tools.references DIR` checks the `<stream>.jsonl` files in DIR (what `make demo` writes).
+`python -m tools.demo.reference_check DIR` checks the `<stream>.jsonl` files in DIR (what `make demo` writes).
 """
 import json
 import sys
@@ -213,7 +213,7 @@ def read_jsonl_dir(directory: Path, streams: Optional[Iterable[str]] = None) -> 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m tools.references DIR  (DIR holds <stream>.jsonl files, e.g. output/)")
+        print("usage: python -m tools.demo.reference_check DIR  (DIR holds <stream>.jsonl files, e.g. output/)")
         return 2
     results = check(read_jsonl_dir(Path(argv[0])))
     for result in results:

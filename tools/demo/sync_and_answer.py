@@ -6,7 +6,7 @@ runs spec, check and discover, reads every stream (incremental where a stream al
 state), changes records through the emulator (about 1 % of persons, periods, employments and recruiting records
 updated, a few persons and periods created and deleted, some compensations of the last two months corrected),
 and reads again from the saved state. It then checks that every reference between the synced tables resolves,
-loads the tables into a local DuckDB file and prints the answers of the queries in tools/analytics.sql.
+loads the tables into a local DuckDB file and prints the answers of the queries in tools/demo/analytics.sql.
 
 With PERSONIO_CLIENT_ID and PERSONIO_CLIENT_SECRET set it does the same against that Personio account, without
 changing anything there; streams the account cannot read (a module it lacks, a scope the credential lacks) are
@@ -58,7 +58,7 @@ written to the output directory:
   state.json                    the final state (input for a next `read --state`)
   catalog.json, config.json     the configured catalog and the config used (without the client secret)
   {DATABASE}               the tables after both reads (deduplicated by primary key), for DuckDB;
-                                `python -m tools.analytics {{DIR}}/{DATABASE}` prints the answers again
+                                `python -m tools.demo.analytics {{DIR}}/{DATABASE}` prints the answers again
 
 Exit status 0 when every step succeeded (and, against the emulator, the incremental read returned fewer
 records than the full read and every changed record, and every reference resolved); 1 otherwise.
@@ -378,7 +378,7 @@ class Demo:
         return tables
 
     def references(self, tables: Mapping[str, List[Dict[str, Any]]]) -> None:
-        from tools.references import check, dangling
+        from tools.demo.reference_check import check, dangling
 
         results = check(tables)
         self.say()
@@ -394,14 +394,14 @@ class Demo:
     def answers(self, tables: Mapping[str, List[Dict[str, Any]]]) -> None:
         import duckdb
 
-        from tools import analytics
+        from tools.demo import analytics
 
         database = self.output / DATABASE
         database.unlink(missing_ok=True)
         with duckdb.connect(str(database)) as connection:
             analytics.load_tables(connection, tables, analytics.catalog_schemas(self.catalog))
             self.say()
-            self.say(f"answers (tools/analytics.sql on {database}, {len(tables)} tables)")
+            self.say(f"answers (tools/demo/analytics.sql on {database}, {len(tables)} tables)")
             for query in analytics.queries():
                 self.say()
                 self.say(f"  {query.title}")

@@ -1,9 +1,9 @@
-"""The section 7 streams of a Company: built on first use, read and changed under the company's lock.
+"""The streams of a Company that are built on first use, read and changed under the company's lock.
 
 Nothing here is built with the company: the catalog on the first request that needs it, a
 person's employments when that person is asked for, recruiting lists on first use, compensation
 plans per person on the first compensations request. So a 100,000-person company costs nothing
-extra until these endpoints are read. views.py turns this state into pages.
+extra until these endpoints are read. pages.py turns this state into pages.
 """
 import json
 from datetime import date
@@ -18,7 +18,7 @@ STATIC = ("org_units", "legal_entities", "workplaces", "cost_centers", "jobs", "
 RECRUITING = ("recruiting_applications", "recruiting_candidates")
 
 
-class Extra:
+class OnDemand:
     def __init__(self, company):
         self.company = company
         self._catalog: Optional[Catalog] = None
@@ -29,7 +29,7 @@ class Extra:
         self.overrides: Dict[tuple, float] = {}  # (plan id, month) -> amount set by a test
         self.overrides_version = 0
         self.breakdown_cache: Dict[str, tuple] = {}  # absence id -> (absence blob, dates, row blobs)
-        self.view_cache: Dict[tuple, tuple] = {}  # views.py's cache of filtered, rendered lists
+        self.view_cache: Dict[tuple, tuple] = {}  # pages.py's cache of filtered, rendered lists
         self._edits = 0
 
     # -- lazily built parts ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A minimal hand-written Personio reader: the yardstick `tools.benchmark` measures source-personio against.
 
-    python -m tools.reference_reader --config config.json [--streams persons,attendance_periods] > /dev/null
+    python -m tools.benchmark.reference_reader --config config.json [--streams persons,attendance_periods] > /dev/null
 
 It does what the connector does, in the plainest way: requests + json, one request at a time, one token
 for the whole run. The same endpoints, page sizes, updated_at windows and filter values as the connector's
@@ -155,7 +155,7 @@ class Reader:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.reference_reader", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmark.reference_reader", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--streams", default=",".join(ORDER))
     args = parser.parse_args(argv)

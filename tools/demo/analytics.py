@@ -1,7 +1,7 @@
-"""The synced records in a local DuckDB database, and the answers of the queries in tools/analytics.sql.
+"""The synced records in a local DuckDB database, and the answers of the queries in tools/demo/analytics.sql.
 
     import duckdb
-    from tools.analytics import answer, load_tables, queries, table_lines
+    from tools.demo.analytics import answer, load_tables, queries, table_lines
     connection = duckdb.connect("output/personio.duckdb")
     load_tables(connection, {"employments": [...], "org_units": [...], ...}, schemas)   # records per stream
     for query in queries():
@@ -14,7 +14,7 @@ that may come as text or number as text, numbers, integers and booleans typed. T
 given: deduplicate them first (the demo keeps the latest record per primary key, as an "append + deduped"
 destination does).
 
-`python -m tools.analytics [DB]` prints the answers for a DuckDB file (default output/personio.duckdb).
+`python -m tools.demo.analytics [DB]` prints the answers for a DuckDB file (default output/personio.duckdb).
 """
 import json
 import re

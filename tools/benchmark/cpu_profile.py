@@ -1,7 +1,7 @@
-"""Where source-personio's CPU goes: one full refresh (scenario a of `tools.benchmark`) under py-spy.
+"""Where source-personio's CPU goes: one full refresh (the cpu scenario of `tools.benchmark`) under py-spy.
 
-    python -m tools.benchmark_profile [--quick] [--manifest COPY.yaml] [--rate 100]
-    python -m tools.benchmark_profile --raw out.txt --records 111033     # summarise an existing profile
+    python -m tools.benchmark.cpu_profile [--quick] [--manifest COPY.yaml] [--rate 100]
+    python -m tools.benchmark.cpu_profile --raw out.txt --records 111033     # summarise an existing profile
 
 py-spy samples with --gil, i.e. only the thread holding the GIL: the interpreter's own CPU time, without the
 threads that wait on the queue, the network or the rate limiter. Each sample is put in the first category
@@ -77,15 +77,15 @@ def summarise(raw_path: str, rate: float, records: int) -> str:
 
 
 def profile(args) -> Tuple[str, int]:
-    from tools.benchmark import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, STREAMS
-    from tools.benchmark_run import catalog, connector_command
+    from tools.benchmark.scenarios import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, STREAMS
+    from tools.benchmark.launcher import catalog, connector_command
     from tools.personio_emulator import Emulator, EmulatorSettings
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     workdir = Path(tempfile.mkdtemp(prefix="personio-profile-"))
     raw = args.out or str(workdir / "profile.txt")
     with Emulator(EmulatorSettings(seed=1, prerender=True, **sizes)) as emu:
-        config = {k: v for k, v in emu.config(**FAST_CONFIG).items() if k != "start_date"}  # as scenario a
+        config = {k: v for k, v in emu.config(**FAST_CONFIG).items() if k != "start_date"}  # as the cpu scenario
         (workdir / "config.json").write_text(json.dumps(config))
         (workdir / "catalog.json").write_text(json.dumps(catalog("full_refresh", STREAMS)))
         py_spy = str(Path(sys.executable).parent / "py-spy")
@@ -113,7 +113,7 @@ def profile(args) -> Tuple[str, int]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.benchmark_profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmark.cpu_profile", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--manifest", help="profile source-declarative-manifest on this manifest copy instead")
     parser.add_argument("--rate", type=float, default=100, help="samples per second")

@@ -1,6 +1,6 @@
-"""The fault suite of source-personio, as a table: `make faults` or `python -m tools.faults`.
+"""The fault suite of source-personio, as a table: `make faults` or `python -m tools.fault_suite`.
 
-Runs the installed `source-personio` against the emulator under every fault of tools/fault_scenarios.py
+Runs the installed `source-personio` against the emulator under every row of tools/fault_suite/scenarios/
 (throttling, server errors, resets, timeouts, token trouble, hostile responses, link writings, loops), the
 interruption trials (kill at a seeded random line, resume from the last state), bad configs and the secret
 checks, and prints one row each: fault, outcome, records lost, records duplicated, whether a secret was seen,
@@ -16,11 +16,13 @@ import argparse
 import sys
 import time
 
-from tools.fault_scenarios import RETRY_BUDGET_SECONDS, Suite, table
+from tools.fault_suite.settings import RETRY_BUDGET_SECONDS
+from tools.fault_suite.suite import Suite
+from tools.fault_suite.table import table
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.fault_suite", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", metavar="TEXT", help="run only rows whose name contains TEXT")
     parser.add_argument("--trials", type=int, default=20,
                         help="interruption trials, each at the default settings (default 20)")

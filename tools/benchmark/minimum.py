@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
 from tools.personio_emulator import Emulator
-from tools.reference_reader import parse_instant, start_of, window_days, window_filters, windows
+from tools.benchmark.reference_reader import parse_instant, start_of, window_days, window_filters, windows
 
 STREAMS = ("persons", "absence_periods", "attendance_periods")  # the windowed lists
 EMPLOYMENTS = "employments"

@@ -1,0 +1,5 @@
+import sys
+
+from tools.demo.sync_and_answer import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""What the emulator holds, keyed as the connector emits it."""
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+from tools.personio_emulator import Emulator
+from tools.fault_suite.settings import PRIMARY_KEYS, RECRUITING_LISTS, STREAMS
+
+
+Key = Any  # a record's primary key: its id, or a tuple for composite keys
+Snapshot = Dict[str, Dict[Key, Optional[datetime]]]  # stream -> key -> cursor instant (None: no cursor)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def key_of(stream: str, data: Mapping[str, Any]) -> Key:
+    fields = PRIMARY_KEYS.get(stream)
+    if fields is None:
+        return data.get("id")
+    return tuple(data.get(name) for name in fields)
+
+
+def exact(emulator: Emulator, stream: str, record_id: str) -> datetime:
+    """The instant behind a record's rendered updated_at (recruiting renders some as objects)."""
+    return EPOCH + timedelta(microseconds=emulator.company.updated_us(stream, record_id))
+
+
+def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Optional[datetime] = None) -> Snapshot:
+    """Every record the emulator holds for `streams`, by primary key, with its cursor instant where the
+    stream has one (breakdowns: their absence's updated_at; custom attributes: their person's). With
+    `start` (the config's start_date), records whose cursor lies before it are left out: a sync reads
+    only what changed since (employments reach back to 2012, the other generated data to 2021)."""
+    company, snap = emulator.company, {}
+    for stream in streams:
+        if stream in STREAMS:
+            snap[stream] = {r["id"]: parse_instant(r["updated_at"]) for r in company.records(stream)}
+        elif stream == "employments" or stream in RECRUITING_LISTS:
+            snap[stream] = {record_id: exact(emulator, stream, record_id) for record_id in company.ids(stream)}
+        elif stream == "person_custom_attributes":
+            snap[stream] = {(p["id"], a["id"]): parse_instant(p["updated_at"])
+                            for p in company.records("persons") for a in p.get("custom_attributes") or []}
+        elif stream == "absence_period_breakdowns":
+            snap[stream] = {(a["id"], row["date"]): parse_instant(a["updated_at"])
+                            for a in company.records("absence_periods") for row in company.breakdowns(a["id"]) or []}
+        elif stream == "compensations":
+            snap[stream] = {(r["id"], month): None for month in company.compensation_months()
+                            for r in company.compensations(month=month)}
+        else:
+            snap[stream] = {key_of(stream, r): None for r in company.records(stream)}
+    if start is not None:
+        snap = {stream: {k: at for k, at in records.items() if at is None or at >= start} for stream, records in snap.items()}
+    return snap
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
