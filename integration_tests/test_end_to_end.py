@@ -9,7 +9,7 @@ every stream last tens of seconds.
 
 - check: succeeds; names bad credentials; names every missing required scope; with recruiting unlicensed and
   the compensations scope missing, succeeds and names what each unreadable optional stream lacks.
-- discover: twenty streams, their sync modes, cursors and primary keys.
+- discover: twenty-two streams, their sync modes, cursors and primary keys.
 - full refresh of every stream: exactly the emulator's records (updated_at normalised to UTC), compensations
   month by month, breakdowns absence by absence; every reference between the streams resolves; the analytics
   queries (tools/demo/analytics.sql) on DuckDB give the answers the emulator's records give.
@@ -61,6 +61,8 @@ CURSORS: Dict[str, Optional[str]] = {
     "compensations": "month",
     "recruiting_applications": "updated_at",
     "recruiting_candidates": "updated_at",
+    "recruiting_application_stage_transitions": "application_updated_at",
+    "deletions": "occurred_at",
     "org_units": None,
     "legal_entities": None,
     "workplaces": None,
@@ -81,8 +83,11 @@ PRIMARY_KEYS: Dict[str, Tuple[str, ...]] = {
     "absence_period_breakdowns": ("absence_period_id", "date"),
     "compensations": ("id", "month"),
     "org_units": ("type", "id"),
+    "recruiting_application_stage_transitions": ("application_id", "id"),
+    "deletions": ("stream", "id"),
 }
-RECRUITING = ("recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
+RECRUITING = ("recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories",
+              "recruiting_application_stage_transitions")
 COMPENSATIONS_SCOPE = "personio:compensations:read"
 
 DEFAULT_LOOKBACK = timedelta(hours=24)  # the spec's default lookback_window_hours
@@ -384,6 +389,8 @@ REWRITTEN_TIMES = {
     "absence_period_breakdowns": ("absence_period_updated_at",),
     "recruiting_applications": ("updated_at", "created_at"),
     "recruiting_candidates": ("updated_at", "created_at"),
+    "recruiting_application_stage_transitions": ("application_updated_at",),
+    "deletions": ("occurred_at",),
 }
 
 
@@ -411,6 +418,11 @@ def held_records(emulator: Emulator, stream: str) -> Dict[Tuple[str, ...], Dict[
             for month in company.compensation_months()
             for record in company.compensations(month=month)
         }
+    if stream in ("recruiting_application_stage_transitions", "deletions"):
+        from integration_tests.test_deletions_and_stage_transitions import held_deletions, held_transitions
+
+        return {key_of(stream, record): record for record in (held_transitions if "stage" in stream else
+                                                               held_deletions)(emulator)}
     return {key_of(stream, record): record for record in company.records(stream)}
 
 
@@ -589,7 +601,7 @@ def test_a_reference_to_a_stream_not_synced_is_reported_as_not_checked():
 def test_the_reference_list_covers_every_stream():
     covered = {reference.stream for reference in REFERENCES} | {reference.target for reference in REFERENCES}
 
-    assert covered == set(ALL_STREAMS)
+    assert covered == set(ALL_STREAMS) - {"deletions"}  # what it names is gone: nothing to resolve
 
 
 # -- analytics -------------------------------------------------------------------------------------
@@ -657,11 +669,18 @@ def expected_open_applications(company, today: date) -> List[tuple]:
     return list(open_ones.items())
 
 
+def expected_median_days_to_hire(company, today: date) -> List[tuple]:
+    from integration_tests.test_deletions_and_stage_transitions import expected_median_days_to_hire as expected
+
+    return expected(company, today)
+
+
 EXPECTED_ANSWERS = {
     "headcount_by_department": expected_headcount,
     "leave_days_by_absence_type": expected_leave_days,
     "hours_per_project_last_month": expected_project_hours,
     "open_applications_per_job": expected_open_applications,
+    "median_days_to_hire_per_job": expected_median_days_to_hire,
 }
 
 
@@ -1058,7 +1077,8 @@ def test_read_fails_only_the_unreadable_streams_naming_the_module_or_scope(restr
 def test_read_is_refused_only_by_the_unreadable_endpoints(restricted_read):
     refused = Counter(entry["endpoint"] for entry in restricted_read.requests if entry["status"] != 200)
 
-    assert set(refused) == set(UNREADABLE)
+    # stage transitions are not asked for once their parent list is refused
+    assert set(refused) == set(UNREADABLE) - {"recruiting_application_stage_transitions"}
     assert {entry["status"] for entry in restricted_read.requests if entry["status"] != 200} == {403, 404}
 
 

@@ -7,7 +7,7 @@ slice carries the parent's id under the manifest's `partition_field` (`parent_id
 here relies on.
 """
 import logging
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 STREAM = "deletions"
 DELETION_EVENTS = "person.deleted, employment.deleted, absence-period.deleted and attendance-period.deleted"
@@ -26,23 +26,23 @@ NOT_FOUND = (
 )
 
 
-def report(source: Any, logger: logging.Logger) -> Optional[str]:
-    """Logs which webhooks the deletions stream reads, or that it is off and how to turn it on. Returns a message
-    that fails `check` when `webhook_id` names a webhook Personio does not list, else None."""
+def report(source: Any, logger: logging.Logger) -> Tuple[bool, Optional[str]]:
+    """Logs which webhooks the deletions stream reads, or that it is off and how to turn it on. Returns whether it
+    reads any, and a message that fails `check` when `webhook_id` names a webhook Personio does not list."""
     configured = (source._config or {}).get("webhook_id")
     try:
         ids = webhook_ids(source)
     except Exception as error:  # a refused or failed webhook list: deletions only are off
         logger.warning(REFUSED.format(reason=_first_line(error), events=DELETION_EVENTS))
-        return None
+        return False, None
     if ids:
         how = "named by webhook_id" if configured else "found by its deletion events"
         logger.info(READS.format(ids=", ".join(str(i) for i in ids), how=how))
-        return None
+        return True, None
     if configured:
-        return NOT_FOUND.format(webhook_id=configured, events=DELETION_EVENTS)
+        return False, NOT_FOUND.format(webhook_id=configured, events=DELETION_EVENTS)
     logger.warning(OFF.format(events=DELETION_EVENTS))
-    return None
+    return False, None
 
 
 def webhook_ids(source: Any) -> List[Any]:

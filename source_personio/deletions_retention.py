@@ -44,16 +44,18 @@ STALE_STATE = (
 
 
 def saved_cursor(state: Optional[List[AirbyteStateMessage]]) -> Optional[datetime]:
-    """The deletions stream's saved cursor, whether its state is the per-parent (global) form or a plain one."""
+    """The deletions stream's saved cursor: the oldest of its webhooks' (one cursor per webhook), else the one value
+    of a stream-wide or plain state."""
     for message in state or []:
         stream = getattr(message, "stream", None)
         if stream is None or stream.stream_descriptor.name != STREAM:
             continue
         value = _plain(stream.stream_state) or {}
-        cursor = (value.get("state") or {}).get(CURSOR_FIELD) or value.get(CURSOR_FIELD)
-        if cursor:
-            parsed = isoparse(cursor)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        per_webhook = [(item.get("cursor") or {}).get(CURSOR_FIELD) for item in value.get("states") or []]
+        cursors = [c for c in per_webhook if c] or [(value.get("state") or {}).get(CURSOR_FIELD) or value.get(CURSOR_FIELD)]
+        parsed = [isoparse(c) for c in cursors if c]
+        if parsed:
+            return min(p if p.tzinfo else p.replace(tzinfo=timezone.utc) for p in parsed)
     return None
 
 

@@ -103,23 +103,23 @@ class SourcePersonio(YamlDeclarativeSource):
             failures.append(reworded or reason)
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
-        self._log_optional_streams(logger)
-        wrong_webhook = deletion_webhooks.report(self, logger)
+        deletions_read, wrong_webhook = deletion_webhooks.report(self, logger)
+        self._log_optional_streams(logger, deletions_read)
         if wrong_webhook:
             return AirbyteConnectionStatus(status=Status.FAILED, message=wrong_webhook)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
-    def _log_optional_streams(self, logger: logging.Logger) -> None:
+    def _log_optional_streams(self, logger: logging.Logger, deletions_read: bool) -> None:
         """Says which optional streams this credential can read, and what each of the others lacks.
 
         They do not fail `check`: a company without the recruiting module, or a credential without the
         compensations scope, still syncs everything else.
         """
-        readable, refused = [], []
+        readable, refused = ([deletion_webhooks.STREAM] if deletions_read else []), []
         verdicts: Dict[str, Any] = {}
         required = self.required_streams()
         for name in self.stream_scopes():
-            if name in required or name == deletion_webhooks.STREAM:  # reported on its own, below
+            if name in required or name == deletion_webhooks.STREAM:  # reported on its own lines
                 continue
             probe = PROBE_INSTEAD.get(name, name)
             if probe is None:

@@ -198,7 +198,9 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
     """Fewest requests per emulator endpoint for a first sync of every stream (tokens aside). The persons
     endpoint serves persons, person_custom_attributes (the same windows) and employments' list of every person;
     the absence-periods endpoint serves absence_periods and, as breakdowns' parent, the same windows again. The
-    structure and recruiting lists count one request each (a lower bound; none of them is near the bound)."""
+    structure and recruiting lists count one request each (a lower bound; none of them is near the bound), the
+    applications two (their own stream and the stage transitions' parents), the webhook list and the deletion
+    webhook's events one each."""
     windowed = minimum(emu, config, now)
     company = emu.company
     persons = company.ids("persons")
@@ -218,6 +220,9 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
         out[stream] = 2
     for stream in ("legal_entities", "workplaces", "cost_centers", "jobs", "salary_bands", "absence_types", "projects",
                    "compensation_types", "recruiting_applications", "recruiting_candidates", "recruiting_jobs",
-                   "recruiting_categories"):
+                   "recruiting_categories", "webhooks", "deletions"):
         out[stream] = 1
+    # stage transitions: one request per application, whose list is read once more as their parent
+    out["recruiting_application_stage_transitions"] = company.size("recruiting_applications")
+    out["recruiting_applications"] += 1
     return out

@@ -23,8 +23,10 @@ from tools.personio_emulator.streams import ALL_STREAMS
 EVERY_STREAM = ("persons", "absence_periods", "attendance_periods", "person_custom_attributes", "employments",
                 "absence_period_breakdowns", "compensations", "org_units", "legal_entities", "workplaces",
                 "cost_centers", "jobs", "salary_bands", "absence_types", "projects", "compensation_types",
-                "recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
-assert set(EVERY_STREAM) == set(ALL_STREAMS) | {"person_custom_attributes"}
+                "recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories",
+                "recruiting_application_stage_transitions", "deletions")
+# the webhook list is no stream of its own: the deletions stream reads it to find its webhook
+assert set(EVERY_STREAM) == (set(ALL_STREAMS) - {"webhooks"}) | {"person_custom_attributes"}
 SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances",
          "employments": "employments"}
 

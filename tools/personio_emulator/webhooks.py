@@ -120,14 +120,18 @@ def events(view) -> Optional[List[dict]]:
         return []
     if view.parent != ids["deletions"] or not view.store.company.settings.deletion_webhook:
         return None
-    shape = view.store.company.settings.deletion_event_shape
-    company_id = str(view.store.company.seed * 1000 + 7)
-    return [_render(event, shape, company_id) for event in log.served()]
+    return served_events(view.store.company)
 
 
 webhooks.cache_key = lambda store: store.company.settings.deletion_webhook
 events.cache_key = lambda store: (store.company.settings.deletion_webhook, store.company.settings.deletion_event_shape,
                                   log_of(store).cache_key())
+
+
+def served_events(company) -> List[dict]:
+    """The deletion webhook's events as `GET /v2/webhooks/{id}/events` serves them now (for tests and the demo)."""
+    shape, company_id = company.settings.deletion_event_shape, str(company.seed * 1000 + 7)
+    return [_render(event, shape, company_id) for event in company.webhook_log.served()]
 
 
 def _render(event: Event, shape: str, company_id: str) -> dict:

@@ -41,8 +41,20 @@ def _events(*records) -> PageBuilder:
     return PageBuilder.for_stream(_STREAM).with_records(records)
 
 
-def _saved_state(occurred_at: str) -> dict:
-    return {"use_global_cursor": True, "state": {"occurred_at": occurred_at}, "lookback_window": 0, "parent_state": {}}
+def _saved_state(occurred_at: str, webhook_id: str = "wh-1", lookback_window: int = 0) -> dict:
+    """The state of one webhook's cursor, as the stream writes it (`lookback_window`: the last sync's seconds)."""
+    return {
+        "use_global_cursor": False,
+        "states": [{"partition": {"parent_id": webhook_id, "parent_slice": {}}, "cursor": {"occurred_at": occurred_at}}],
+        "state": {"occurred_at": occurred_at},
+        "lookback_window": lookback_window,
+    }
+
+
+def _webhook_cursor(output, webhook_id: str) -> dict:
+    """The last state's cursor of one webhook."""
+    (found,) = [item["cursor"] for item in states_of(output, _STREAM)[-1]["states"] if item["partition"]["parent_id"] == webhook_id]
+    return found
 
 
 def _rows(output) -> list:
@@ -61,7 +73,8 @@ class TestDeletionsStream(TestCase):
       each with `stream`, the deleted record's `id` (from `payload.id` or under the entity's name, as an object's id
       or the id itself), `occurred_at` in UTC, `event_name`, `webhook_id`, and the event as sent in `raw_event`;
     - an event after the saved state only (an event at the state was read by the sync that saved it);
-    - ONE state (`per_parent_cursor`): the latest `occurred_at` read, to the microsecond;
+    - one cursor per webhook (not `global_substream_cursor`, which would start a sync earlier by the last one's
+      duration): the latest `occurred_at` read, to the microsecond;
     - a deletion event without any id fails the stream naming the event (`deletion_without_id`);
     - 403 fails the stream as a config error naming `personio:webhooks:read`;
     - a saved state older than 30 days less an hour fails the stream alone before any request
@@ -103,7 +116,7 @@ class TestDeletionsStream(TestCase):
         assert first["raw_event"] == webhook_event("person.deleted", "2024-02-10T10:00:00Z", {"id": "1001"}).build()
         assert "payload" not in first and "company_id" not in first
         http_mocker.assert_number_of_calls(events, 1)
-        assert states_of(output, _STREAM)[-1]["state"] == {"occurred_at": "2024-02-13T09:00:00.000000Z"}
+        assert _webhook_cursor(output, "wh-deleted") == {"occurred_at": "2024-02-13T09:00:00.000000Z"}
 
     @HttpMocker()
     def test_reads_only_the_webhook_the_config_names(self, http_mocker: HttpMocker) -> None:
@@ -142,14 +155,15 @@ class TestDeletionsStream(TestCase):
                 webhook_event("employment.deleted", "2024-02-21T00:00:00Z", {"id": "e-9"}),
             ).build(),
         )
-        state = StateBuilder().with_stream_state(_STREAM, _saved_state("2024-02-20T10:00:00.250000Z")).build()
+        # (the last sync took 120 s: a stream-wide cursor would start that much earlier, a webhook's does not)
+        state = StateBuilder().with_stream_state(_STREAM, _saved_state("2024-02-20T10:00:00.250000Z", lookback_window=120)).build()
 
         # When
         output = read_stream(_STREAM, ConfigBuilder().build(), state=state)
 
         # Then
         assert [row["id"] for row in record_data(output)] == ["just-after", "e-9"]
-        assert states_of(output, _STREAM)[-1]["state"] == {"occurred_at": "2024-02-21T00:00:00.000000Z"}
+        assert _webhook_cursor(output, "wh-1") == {"occurred_at": "2024-02-21T00:00:00.000000Z"}
 
     @HttpMocker()
     def test_an_event_at_the_start_date_is_read_on_a_first_sync(self, http_mocker: HttpMocker) -> None:
