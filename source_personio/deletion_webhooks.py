@@ -2,7 +2,7 @@
 
 The manifest finds the webhooks itself (the deletions stream's parent lists them); this only runs that same parent
 once during `check` and puts the outcome in words, since a deletions stream that is off reads nothing without error.
-CDK behaviour relied on: a concurrent stream's `generate_partitions()` lists its parents, and each partition's
+CDK behaviour relied on (pinned by unit_tests/cdk_internals/test_deletions_hooks.py): a concurrent stream's `generate_partitions()` lists its parents, and each partition's
 slice carries the parent's id under the manifest's `partition_field` (`parent_id`), as every per-parent stream
 here relies on.
 """

@@ -10,8 +10,8 @@ days, less the hour the manifest keeps between the two clocks), the stream is le
 reported first, the other streams are read as usual, and the read ends failed naming it, as a failed stream does in
 the CDK. The saved state is left as it was: only a full refresh of the affected streams (and of deletions) repairs it.
 
-CDK behaviour relied on: the source reads the catalog it was built with (as run.py relies on too), and the closing
-error is the CDK's own `generate_failed_streams_error_message`.
+CDK behaviour relied on (pinned by unit_tests/cdk_internals/test_deletions_hooks.py): the read selects the streams
+of the catalog passed to it, and the closing error is the CDK's own `generate_failed_streams_error_message`.
 """
 from datetime import datetime, timedelta, timezone
 from typing import Any, List, Mapping, Optional

@@ -35,8 +35,10 @@ SLACK_SECONDS = 30
 # Each stream's primary key (the manifest's) where it is not `id`, and its cursor field where it is not
 # `updated_at`; the streams read whole have no cursor.
 PRIMARY_KEYS = {"person_custom_attributes": ("person_id", "id"), "absence_period_breakdowns": ("absence_period_id", "date"),
-                "compensations": ("id", "month"), "org_units": ("type", "id")}
-CURSOR_FIELDS = {"absence_period_breakdowns": "absence_period_updated_at", "compensations": "month"}
+                "compensations": ("id", "month"), "org_units": ("type", "id"),
+                "recruiting_application_stage_transitions": ("application_id", "id"), "deletions": ("stream", "id")}
+CURSOR_FIELDS = {"absence_period_breakdowns": "absence_period_updated_at", "compensations": "month",
+                 "recruiting_application_stage_transitions": "application_updated_at", "deletions": "occurred_at"}
 # Streams whose records come in windows of updated_at, and whose windows they follow (duplicates within a
 # second of a window edge are expected there).
 WINDOWED = {"persons": "persons", "absence_periods": "absence_periods", "attendance_periods": "attendance_periods",

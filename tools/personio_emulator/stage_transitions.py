@@ -24,6 +24,13 @@ def stage_transitions(view) -> Optional[List[dict]]:
     return transitions_of(view.store.company.seed, application)
 
 
+def records(company, stream: str = "recruiting_application_stage_transitions") -> List[dict]:
+    """Company.records of this stream: every application's transitions as served, each with `application_id`."""
+    board = company.on_demand.boards["recruiting_applications"]
+    return [{**row, "application_id": application.id}
+            for application in board.in_order() for row in transitions_of(company.seed, application)]
+
+
 def transitions_of(seed: int, application) -> List[dict]:
     fields = application.fields
     if fields.get("status") == "HIRED":

@@ -24,7 +24,7 @@ DELETION_EVENTS = {
 }
 # How an event names the deleted record (README "Dialects"); "mixed" takes them in turn, event by event.
 DELETION_EVENT_SHAPES = ("payload_id", "entity_object", "entity_value", "mixed")
-_ENTITY_KEYS = {"person.deleted": "person", "employment.deleted": "employment",
+ENTITY_KEYS = {"person.deleted": "person", "employment.deleted": "employment",
                 "absence-period.deleted": "absence_period", "attendance-period.deleted": "attendance_period"}
 SEEDED_RECENT = 6  # deletions within the 30 days when the log is first read
 SEEDED_EXPIRED_DAYS = (35, 45)  # and deletions older than Personio keeps
@@ -128,6 +128,14 @@ events.cache_key = lambda store: (store.company.settings.deletion_webhook, store
                                   log_of(store).cache_key())
 
 
+def records(company, stream: str) -> List[dict]:
+    """Company.records("webhooks") and ("deletions"): the webhook list, and the deletion webhook's events as served."""
+    if stream == "webhooks":
+        from .pages import View  # a view of the store, as the endpoint's generator gets it
+        return webhooks(View(company.on_demand, None, {}, None, frozenset()))
+    return served_events(company)
+
+
 def served_events(company) -> List[dict]:
     """The deletion webhook's events as `GET /v2/webhooks/{id}/events` serves them now (for tests and the demo)."""
     shape, company_id = company.settings.deletion_event_shape, str(company.seed * 1000 + 7)
@@ -137,7 +145,7 @@ def served_events(company) -> List[dict]:
 def _render(event: Event, shape: str, company_id: str) -> dict:
     if shape == "mixed":
         shape = DELETION_EVENT_SHAPES[event.number % 3]
-    entity = _ENTITY_KEYS.get(event.event_name, "person")
+    entity = ENTITY_KEYS.get(event.event_name, "person")
     if shape == "entity_object":
         payload = {entity: {"id": event.record_id}}
     elif shape == "entity_value":
