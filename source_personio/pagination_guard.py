@@ -18,10 +18,9 @@ What it does, per window (one CDK partition: a time window, a parent, a month):
   window of the stream with the same message and no request.
 A failed window keeps the state of every finished window; the next sync reads it again.
 
-CDK internals relied on (pinned by unit_tests/cdk_internals/test_pagination_guard_hooks.py): the source's component
-factory (`ConcurrentDeclarativeSource._constructor`) builds retrievers with `create_simple_retriever`, bound in its
-`PYDANTIC_MODEL_TO_CONSTRUCTOR` when it is created; the factories it makes for parent streams share its
-`_rate_limited_authenticators` dict;
+CDK internals relied on (pinned by unit_tests/cdk_internals/test_pagination_guard_hooks.py, and for the factory
+hook by test_factory_hooks.py): the source's component factory (`ConcurrentDeclarativeSource._constructor`) builds
+retrievers with `create_simple_retriever`;
 `SimpleRetriever._read_pages(records_generator_fn, stream_slice)` reads one partition's pages in one thread, calling
 `records_generator_fn(response)` once per page and `self._next_page_token(..., stream_slice=stream_slice)` with the
 same slice object; one retriever serves every partition of a stream; the paginator's token is
@@ -37,6 +36,8 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_personio.factory_hooks import hook
 
 LINK_SHOWN_CHARS = 300  # a cursor can be long; the start of the link is enough to recognise it
 
@@ -204,29 +205,15 @@ class GuardedRetriever(SimpleRetriever):
         return token
 
 
-# This module's mark in a factory's `_rate_limited_authenticators`, the dict the CDK hands on to the factories it
-# makes for parent streams (employments' persons list, breakdowns' absences): their retrievers are guarded too.
-GUARD_KEY = "source_personio.pagination_guard"
+def install(factory: ModelToComponentFactory) -> None:
+    """Makes every plain SimpleRetriever that `factory`, and the factories it makes for parent streams (employments'
+    persons list, breakdowns' absences), build a GuardedRetriever. Other factories build plain ones (factory_hooks.py).
+    """
+    hook(factory, SimpleRetrieverModel, "create_simple_retriever", "source_personio.pagination_guard", _guarded)
 
-_cdk_create_simple_retriever = ModelToComponentFactory.create_simple_retriever
 
-
-def _create_simple_retriever(factory: ModelToComponentFactory, *args: Any, **kwargs: Any) -> Any:
-    retriever = _cdk_create_simple_retriever(factory, *args, **kwargs)
-    if GUARD_KEY in factory._rate_limited_authenticators and type(retriever) is SimpleRetriever:
+def _guarded(retriever: Any, _: Any) -> Any:
+    if type(retriever) is SimpleRetriever:
         # The subclass adds methods only, so the instance the factory built is kept as it is.
         retriever.__class__ = GuardedRetriever
     return retriever
-
-
-def install(factory: ModelToComponentFactory) -> None:
-    """Makes every plain SimpleRetriever that `factory`, and the factories it makes for parent streams, build a
-    GuardedRetriever.
-
-    Only the source that asks gets the guard: factories without the mark (the Connector Builder's, the declarative
-    runtime's, any other source in the process) build plain retrievers, as the CDK does.
-    """
-    ModelToComponentFactory.create_simple_retriever = _create_simple_retriever  # type: ignore[method-assign]
-    factory._rate_limited_authenticators.setdefault(GUARD_KEY, True)  # type: ignore[arg-type]
-    # The factory bound the CDK's method when it was created; the parents' factories, created later, bind ours.
-    factory.PYDANTIC_MODEL_TO_CONSTRUCTOR[SimpleRetrieverModel] = factory.create_simple_retriever  # type: ignore[index]

@@ -18,14 +18,13 @@ error; messages.py words it).
 The manifest is unchanged: factories not passed to `share_one_token` (the Connector Builder's,
 `source-declarative-manifest`'s, any other source in the process) build authenticators exactly as the CDK does.
 
-CDK internals relied on (airbyte-cdk 7.39.1; unit_tests/test_shared_token_cdk_pins.py fails when one changes):
+CDK internals relied on (airbyte-cdk 7.39.1; unit_tests/test_shared_token_cdk_pins.py fails when one changes, and
+for the factory hook that reaches the parents' factories, unit_tests/cdk_internals/test_factory_hooks.py):
 - `ConcurrentDeclarativeSource._constructor`: the source's component factory, which builds its streams each time
   `streams()` is called (so a shared authenticator, kept in the factory, outlives every rebuild `check` makes).
 - `ModelToComponentFactory.create_oauth_authenticator(self, model, config, **kwargs)` builds every
-  OAuthAuthenticator; each factory binds it in `PYDANTIC_MODEL_TO_CONSTRUCTOR` when it is created.
-- `ModelToComponentFactory._rate_limited_authenticators`: the dict where the CDK keeps the authenticators its
-  streams share; `create_parent_stream_config_with_substream_wrapper` hands it to each parent stream's factory.
-  This module keeps its instances there too, under a key of its own, so they reach the parents' factories.
+  OAuthAuthenticator. The shared instances are kept in the factory's `_rate_limited_authenticators` under this
+  module's key, so they reach the parents' factories (factory_hooks.py).
 - `AbstractOauth2Authenticator`: `_token_refresh_lock` (a class-wide RLock), `get_access_token` (re-checks
   expiry under it), `refresh_and_set_access_token` (what `HttpClient._handle_error_resolution` calls on a 401,
   after `_auth_header_changed_since` compared the refused request's token with `get_auth_header`'s),
@@ -40,10 +39,11 @@ from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenti
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import OAuthAuthenticator
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 
+from source_personio.factory_hooks import hook
+
 # This module's entry in a factory's `_rate_limited_authenticators`: token request digest -> authenticator.
 REGISTRY_KEY = "source_personio.shared_token"
 
-_cdk_create_oauth_authenticator = ModelToComponentFactory.create_oauth_authenticator
 _registry_lock = threading.Lock()
 
 
@@ -65,18 +65,12 @@ class SharedTokenAuthenticator(DeclarativeOauth2Authenticator):
 
 def share_one_token(factory: ModelToComponentFactory) -> None:
     """From now on, the OAuthAuthenticators `factory` and its parent streams' factories build share one token."""
-    with _registry_lock:
-        ModelToComponentFactory.create_oauth_authenticator = _create_oauth_authenticator
-    factory._rate_limited_authenticators.setdefault(REGISTRY_KEY, {})  # type: ignore[arg-type]
-    # The factory bound the CDK's method when it was created; the parents' factories, created later, bind ours.
-    factory.PYDANTIC_MODEL_TO_CONSTRUCTOR[OAuthAuthenticator] = factory.create_oauth_authenticator  # type: ignore[index]
+    hook(factory, OAuthAuthenticator, "create_oauth_authenticator", REGISTRY_KEY, _shared, value={})
 
 
-def _create_oauth_authenticator(factory: ModelToComponentFactory, model: OAuthAuthenticator, config: Mapping[str, Any], **kwargs: Any) -> Any:
-    built = _cdk_create_oauth_authenticator(factory, model, config, **kwargs)
-    shared: Dict[str, SharedTokenAuthenticator] = factory._rate_limited_authenticators.get(REGISTRY_KEY)  # type: ignore[assignment]
+def _shared(built: Any, shared: Dict[str, SharedTokenAuthenticator]) -> Any:
     # Refresh-token flows that write tokens back to the config are left alone: they are not Personio's.
-    if shared is None or type(built) is not DeclarativeOauth2Authenticator:
+    if type(built) is not DeclarativeOauth2Authenticator:
         return built
     key = _token_request_digest(built)
     with _registry_lock:

@@ -26,7 +26,7 @@ from source_personio.messages import (
 )
 from source_personio.resume_state import resume_after_finished_windows
 from source_personio.shared_token import share_one_token
-from source_personio.windows_in_flight import limit_windows_in_flight
+from source_personio.stream_turns import take_turns
 
 # Streams read from the same endpoint and scope as a required one need no probe of their own; breakdowns are
 # probed through absence types (same scope), since reaching a first absence can take many empty windows.
@@ -67,9 +67,10 @@ class SourcePersonio(YamlDeclarativeSource):
         _install_retry_wording()
         # No page read twice in a window, no endless loop, a refused stream asked once: see pagination_guard.py.
         pagination_guard.install(self._constructor)
-        # Windowed streams save every finished window and read two at a time: a killed sync reads two again at most.
+        # Windowed streams save every finished window: a killed sync reads again only its unfinished windows.
         resume_after_finished_windows(self._constructor)
-        limit_windows_in_flight(self._constructor, self.resolved_manifest, self._config)
+        # The workers serve the streams in turn, two windows of a stream at most: see stream_turns.py.
+        take_turns(self)
 
     def required_streams(self) -> List[str]:
         """The streams `check` requires, as the manifest's own `check` names them; every other stream is optional."""

@@ -16,7 +16,9 @@ from . import times
 from .generator import PERIOD_STYLES, Generator, uuid_from
 from .on_demand import OnDemand
 from .pages import Page
+from .parts import KEEP, PARTS, Part
 from .person_dialect import person_dialect
+from .table import LISTS
 from .webhooks import WebhookLog
 
 # The streams held in the (updated_at, id) index; on_demand.py builds every other stream on first use.
@@ -79,7 +81,7 @@ class Company:
                  attendance_periods: int = 1000, end: Optional[datetime] = None,
                  clock: Callable[[], float] = time.time, settings=None):
         from .settings import EmulatorSettings  # here: settings.py must not need this module loaded
-        # the structure counts and the per-request variants of the section 7 streams live in the
+        # the structure counts and the per-request variants of the built-on-use streams live in the
         # settings; the Emulator passes its own, so a test's change applies to the next request
         self.settings = settings if settings is not None else EmulatorSettings(
             seed=seed, persons=persons, absence_periods=absence_periods, attendance_periods=attendance_periods,
@@ -111,6 +113,8 @@ class Company:
         self.webhook_log = WebhookLog(self)  # deletion events: see webhooks.py
         for stream, count in (("absence_periods", absence_periods), ("attendance_periods", attendance_periods)):
             self._load(stream, self._gen.period_skeletons(random.Random(f"{seed}-{stream}"), count, person_ids))
+        # every stream of the table, by name: its part does what the company API asks of it
+        self._parts = {e.stream: PARTS[e.source](self, e) for e in LISTS}
 
     @property
     def extra(self) -> OnDemand:
@@ -151,50 +155,44 @@ class Company:
                                              settings.employment_person_omitted)
         return None
 
+    def part(self, stream: str) -> Part:
+        part = self._parts.get(stream)
+        if part is None:
+            raise KeyError(f"unknown stream {stream!r}")
+        return part
+
     def size(self, stream: str) -> int:
-        if stream not in self._rows:
-            with self._lock:
-                return self.on_demand.size(stream)
-        return len(self._rows[stream])
+        with self._lock:
+            return self.part(stream).size()
 
     def ids(self, stream: str) -> List[str]:
-        """Ids in index order: ascending (updated_at, id); section 7 streams in served order (see
-        README; breakdowns: the absence ids, as rows have none)."""
+        """Ids in served order: the indexed streams ascending (updated_at, id) (see README; breakdowns: the
+        absence ids, as rows have none)."""
         with self._lock:
-            if stream not in self._rows:
-                return self.on_demand.ids(stream)
-            return [id_of(key) for key in self._keys[stream]]
+            return self.part(stream).ids()
 
     def get(self, stream: str, record_id: str) -> Optional[dict]:
         with self._lock:
-            if stream not in self._rows:
-                return self.on_demand.get(stream, record_id)
-            row = self._rows[stream].get(record_id)
-            return None if row is None else json.loads(self._blob(stream, row, None))
+            return self.part(stream).get(record_id)
 
     def records(self, stream: str, whitelist: Optional[frozenset] = None) -> List[dict]:
-        """Every current record as the API renders it, in ascending (updated_at, id) order;
-        section 7 streams in the order their endpoint serves (compensations: every month in turn)."""
+        """Every current record as the API renders it, in the order its endpoint serves (the indexed streams
+        ascending (updated_at, id); compensations: every month in turn)."""
         with self._lock:
-            if stream not in self._rows:
-                return self.on_demand.records(stream)
-            rows = self._rows[stream]
-            blobs = [self._blob(stream, rows[id_of(key)], whitelist) for key in self._keys[stream]]
+            part = self.part(stream)
+            return part.records(whitelist) if whitelist is not None else part.records()
+
+    def indexed_records(self, stream: str, whitelist: Optional[frozenset]) -> List[dict]:
+        rows = self._rows[stream]
+        blobs = [self._blob(stream, rows[id_of(key)], whitelist) for key in self._keys[stream]]
         return [json.loads(blob) for blob in blobs]
 
     def updated_us(self, stream: str, record_id: str) -> int:
         """The exact instant behind a record's rendered updated_at."""
         with self._lock:
-            if stream == "employments":
-                employment = self.on_demand.employment(record_id)
-                if employment is None:
-                    raise KeyError(record_id)
-                return employment.updated_us
-            if stream in ("recruiting_applications", "recruiting_candidates"):
-                return self.on_demand.boards[stream].rows[record_id].updated_us
-            return self._rows[stream][record_id].updated_us
+            return self.part(stream).updated_us(record_id)
 
-    # -- section 7 reads for tests -------------------------------------------------------------
+    # -- reads of the built-on-use streams, for tests -------------------------------------------------------------
 
     def employments(self, person_id: str) -> Optional[List[dict]]:
         """A person's employments as served (newest first), None for an unknown person."""
@@ -208,7 +206,7 @@ class Company:
     def breakdowns(self, absence_id: str) -> Optional[List[dict]]:
         """An absence's breakdown rows as served, None for an unknown absence."""
         with self._lock:
-            return self.on_demand.get("absence_period_breakdowns", absence_id)
+            return self.part("absence_period_breakdowns").get(absence_id)
 
     def compensations(self, month: Optional[str] = None, start: Optional[str] = None, end: Optional[str] = None,
                       recur: Optional[bool] = None) -> List[dict]:
@@ -387,50 +385,41 @@ class Company:
         by default 100 more).
         """
         with self._lock:
-            if stream == "compensations":
-                if record_id is None or month is None:
+            part = self.part(stream)
+            if month is not None or amount is not None or stream == "compensations":
+                if stream == "compensations" and (record_id is None or month is None):
                     raise ValueError("compensations: give record_id and month='YYYY-MM'")
-                chosen = self.on_demand.update_compensation(record_id, month, amount)
+                chosen = part.update_month(record_id, month, amount)
                 self.version += 1
                 return chosen
-            if month is not None or amount is not None:
-                raise ValueError("month and amount apply to compensations only")
-            more = stream not in self._rows
-            if more:
-                population = self.on_demand.population(stream)
-            else:
-                population = None
-            rows = self._rows.get(stream, {})
+            population = part.population()
             if record_id is not None:
-                if (record_id not in population) if more else (record_id not in rows):
+                if record_id not in population:
                     raise KeyError(f"no {stream} record {record_id!r}")
                 chosen = [record_id]
             else:
-                size = len(population) if more else len(rows)
                 if count is None and fraction is not None:
-                    count = max(1, round(size * fraction)) if fraction > 0 else 0
+                    count = max(1, round(len(population) * fraction)) if fraction > 0 else 0
                 elif count is None:
                     count = 1
-                if not more:
-                    population = [id_of(key) for key in self._keys[stream]]
                 chosen = self._mutation_rng.sample(population, min(count, len(population)))
             updated_us, style = self._stamp(stream, at)
-            if more:
-                self.on_demand.update(stream, chosen, updated_us, None if style is _KEEP else style, style is _KEEP)
-                self.version += 1
-                return chosen
-            for rid in chosen:
-                row = rows[rid]
-                self._created_us(stream, row)
-                self._edit(stream, self._fields(stream, row))
-                self._move(stream, row, updated_us, row.style if style is _KEEP else style)
+            part.update(chosen, updated_us, style)
             self.version += 1
             return chosen
+
+    def edit_indexed(self, stream: str, chosen: List[str], updated_us: int, style) -> None:
+        rows = self._rows[stream]
+        for rid in chosen:
+            row = rows[rid]
+            self._created_us(stream, row)
+            self._edit(stream, self._fields(stream, row))
+            self._move(stream, row, updated_us, row.style if style is KEEP else style)
 
     def create(self, stream: str, count: int = 1, at: Moment = None) -> List[str]:
         """Add `count` new records updated (and created) now, or at `at`; returns their ids.
         The three indexed streams only (a new person brings its own employments)."""
-        if stream not in self._rows:
+        if stream not in STREAMS:
             raise ValueError(f"create: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             rng = self._mutation_rng
@@ -443,7 +432,7 @@ class Company:
                     record_id, person_id, style, noise = str(self._max_person_id), None, None, None
                 else:
                     record_id, person_id = uuid_from(rng), rng.choice(person_ids)
-                    style = rng.choice(PERIOD_STYLES) if style is _KEEP else style
+                    style = rng.choice(PERIOD_STYLES) if style is KEEP else style
                     noise = rng.getrandbits(96)
                 row = Row(record_id, self._next_ordinal[stream], updated_us, style, person_id, noise)
                 self._next_ordinal[stream] += 1
@@ -457,7 +446,7 @@ class Company:
     def delete(self, stream: str, record_id: str) -> bool:
         """Remove a record; the API just stops returning it (no tombstones). The three indexed
         streams only; a deleted person's employments answer 404, a deleted absence's breakdowns too."""
-        if stream not in self._rows:
+        if stream not in STREAMS:
             raise ValueError(f"delete: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
             if record_id not in self._rows[stream]:
@@ -475,15 +464,15 @@ class Company:
             return True
 
     def _stamp(self, stream: str, at: Moment):
-        """(updated_us, style) for a mutation; style _KEEP means keep the record's own style."""
+        """(updated_us, style) for a mutation; style KEEP means keep the record's own style."""
         if at is None:
             now = int(self.clock() * times.SECOND)
             # persons carry whole seconds; periods get millisecond precision like a database clock
-            return (now - now % times.SECOND if stream == "persons" else now - now % 1000), _KEEP
+            return (now - now % times.SECOND if stream == "persons" else now - now % 1000), KEEP
         if isinstance(at, datetime):
             aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
             us = times.micros(aware)
-            style = _KEEP
+            style = KEEP
         else:
             parsed = times.parse(at)
             if parsed is None:
@@ -515,11 +504,3 @@ class Company:
             ends = fields["ends_at"]
             day = times.parse(ends["date_time"]).wall + timedelta(days=1)
             fields["ends_at"] = dict(ends, date_time=times.wall_text(day))
-
-
-class _Keep:
-    def __repr__(self):
-        return "KEEP"
-
-
-_KEEP = _Keep()

@@ -13,9 +13,6 @@ from . import breakdowns, compensations, employments, recruiting, times
 from .catalog import Catalog, structure_sizes
 from .replies import json_bytes
 
-STATIC = ("org_units", "legal_entities", "workplaces", "cost_centers", "jobs", "salary_bands", "absence_types",
-          "projects", "compensation_types", "recruiting_jobs", "recruiting_categories")
-RECRUITING = ("recruiting_applications", "recruiting_candidates")
 
 
 class OnDemand:
@@ -151,12 +148,6 @@ class OnDemand:
 
     # -- what tests read ---------------------------------------------------------------------
 
-    def static_records(self, stream: str) -> List[dict]:
-        catalog = self.catalog
-        if stream == "org_units":
-            return [dict(u) for u in catalog.departments + catalog.teams]
-        return [json.loads(json.dumps(r)) for r in catalog.lists()[stream]]
-
     def month_range(self, month: Optional[str], start: Optional[str], end: Optional[str]):
         """A calendar month ("YYYY-MM"), or start and end dates (YYYY-MM-DD)."""
         if month is not None:
@@ -174,59 +165,9 @@ class OnDemand:
         first, last = self.window()
         return [compensations.month_text(m) for m in range(first, last + 1)]
 
-    def records(self, stream: str) -> List[dict]:
-        if stream in STATIC:
-            return self.static_records(stream)
-        if stream == "employments":
-            return [json.loads(e.render(self.company.base_url, None, False)) for e in self.all_employments()]
-        if stream in RECRUITING:
-            mode = self.company.settings.recruiting_timestamps
-            return [json.loads(r.render(mode)) for r in self.boards[stream].in_order()]
-        if stream == "compensations":
-            return [r for month in self.window_months() for r in self.compensations(month=month)]
-        if stream == "absence_period_breakdowns":
-            # rows carry no absence id; tests that need it use Company.breakdowns(absence_id)
-            return [json.loads(b) for absence_id in self.company.ids("absence_periods")
-                    for b in self.breakdown_rows(absence_id)[1]]
-        if stream in ("webhooks", "deletions", "recruiting_application_stage_transitions"):
-            from . import stage_transitions, webhooks  # they read this store: imported when first asked
-            return (stage_transitions.records if stream.startswith("recruiting") else webhooks.records)(self.company, stream)
-        raise KeyError(f"unknown stream {stream!r}")
-
-    def ids(self, stream: str) -> List[str]:
-        if stream == "absence_period_breakdowns":
-            return self.company.ids("absence_periods")  # rows have no id: their parents stand in
-        if stream == "employments":
-            return [e.id for e in self.all_employments()]
-        if stream in RECRUITING:
-            return [key[21:] for key in self.boards[stream].keys]
-        seen = {}
-        for record in self.records(stream):
-            seen.setdefault(record["id"], None)
-        return list(seen)
-
-    def size(self, stream: str) -> int:
-        if stream in RECRUITING:
-            return len(self.boards[stream].keys)
-        if stream == "employments":
-            return sum(self._brief(self.company._rows["persons"][p])[0] for p in self.person_ids())
-        return len(self.records(stream))
-
-    def get(self, stream: str, record_id: str):
-        """One record as served (compensations: its latest month; breakdowns: the absence's rows)."""
-        if stream == "employments":
-            employment = self.employment(record_id)
-            return None if employment is None else json.loads(employment.render(self.company.base_url, None, False))
-        if stream in RECRUITING:
-            record = self.boards[stream].rows.get(record_id)
-            return None if record is None else json.loads(record.render(self.company.settings.recruiting_timestamps))
-        if stream == "absence_period_breakdowns":
-            found = self.breakdown_rows(record_id)
-            return None if found is None else [json.loads(b) for b in found[1]]
-        records = self.records(stream)
-        if stream == "compensations":
-            records = records[::-1]
-        return next((r for r in records if r["id"] == record_id), None)
+    def employment_count(self) -> int:
+        """How many employments there are, without building them."""
+        return sum(self._brief(self.company._rows["persons"][p])[0] for p in self.person_ids())
 
     def employment(self, employment_id: str) -> Optional[employments.Employment]:
         owner = self._owner.get(employment_id)
@@ -240,34 +181,10 @@ class OnDemand:
 
     # -- mutations ---------------------------------------------------------------------------
 
-    def update(self, stream: str, chosen: List[str], updated_us: int, style, keep_style: bool) -> List[str]:
-        if stream == "employments":
-            for employment_id in chosen:
-                employment = self.employment(employment_id)
-                if employment is None:
-                    raise KeyError(f"no employments record {employment_id!r}")
-                # employments render UTC only: `Z`, or `+00:00` when `at` was written so
-                employment.edit(updated_us, employment.style if keep_style else (0 if style == 0 else None))
-            return chosen
-        if stream in RECRUITING:
-            board = self.boards[stream]
-            for record_id in chosen:
-                record = board.rows.get(record_id)
-                if record is None:
-                    raise KeyError(f"no {stream} record {record_id!r}")
-                self._edits += 1
-                recruiting.edit(stream, record, self._edits)
-                board.move(record, updated_us)
-            return chosen
-        raise ValueError(f"{stream} cannot be updated this way")
-
-    def population(self, stream: str) -> List[str]:
-        if stream == "employments":
-            return [e.id for e in self.all_employments()]
-        if stream in RECRUITING:
-            return [key[21:] for key in self.boards[stream].keys]
-        raise ValueError(f"{stream} cannot be updated: it is static, derived, or changes by month "
-                         f"(compensations: update(..., record_id=..., month='YYYY-MM'))")
+    def next_edit(self) -> int:
+        """A number per edit, so an edited record differs from every earlier version of it."""
+        self._edits += 1
+        return self._edits
 
     def update_compensation(self, record_id: str, month: str, amount: Optional[float]) -> List[str]:
         """Change one compensation's amount in one month: by default 100 more than it was."""

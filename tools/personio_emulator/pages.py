@@ -177,7 +177,8 @@ def catalog_list(view: View) -> List[dict]:
 
 def org_units(view: View) -> List[dict]:
     catalog = view.store.catalog
-    records = catalog.departments if view.values["type"] == "department" else catalog.teams
+    kind = view.values.get("type")  # None: both, departments first (the company API's view)
+    records = catalog.teams if kind == "team" else catalog.departments + ([] if kind else catalog.teams)
     if view.values.get("include_parent_chain"):
         records = [dict(u, parent_chain=catalog.parent_chain[(u["type"], u["id"])]) for u in records]
     return records

@@ -13,29 +13,26 @@ class Reference(NamedTuple):
     typed: bool = False  # True: the object holding the id also holds the target's `type`
 
 
+def _from(stream: str, targets: dict, typed: frozenset = frozenset()) -> tuple:
+    return tuple(Reference(stream, path, target, path in typed) for path, target in targets.items())
+
+
+# stream -> {path: target}; org unit references are typed
 REFERENCES = (
-    Reference("persons", "employments[].id", "employments"),
-    Reference("employments", "person.id", "persons"),
-    Reference("employments", "supervisor.id", "persons"),
-    Reference("employments", "office.id", "workplaces"),
-    Reference("employments", "org_units[].id", "org_units", typed=True),
-    Reference("employments", "cost_centers[].id", "cost_centers"),
-    Reference("employments", "legal_entity.id", "legal_entities"),
-    Reference("employments", "job.id", "jobs"),
-    Reference("org_units", "parent.id", "org_units", typed=True),
-    Reference("absence_periods", "person.id", "persons"),
-    Reference("absence_periods", "absence_type.id", "absence_types"),
-    Reference("attendance_periods", "person.id", "persons"),
-    Reference("attendance_periods", "project.id", "projects"),
-    Reference("projects", "cost_center.id", "cost_centers"),
-    Reference("projects", "parent_project.id", "projects"),
-    Reference("jobs", "salary_band_ids[]", "salary_bands"),
-    Reference("compensations", "person.id", "persons"),
-    Reference("compensations", "type.id", "compensation_types"),
-    Reference("compensations", "legal_entity.id", "legal_entities"),
-    Reference("recruiting_applications", "candidate.id", "recruiting_candidates"),
-    Reference("recruiting_applications", "job.id", "recruiting_jobs"),
-    Reference("recruiting_jobs", "category.id", "recruiting_categories"),
+    *_from("persons", {"employments[].id": "employments"}),
+    *_from("employments", {
+        "person.id": "persons", "supervisor.id": "persons", "office.id": "workplaces", "org_units[].id": "org_units",
+        "cost_centers[].id": "cost_centers", "legal_entity.id": "legal_entities", "job.id": "jobs",
+    }, typed=frozenset({"org_units[].id"})),
+    *_from("org_units", {"parent.id": "org_units"}, typed=frozenset({"parent.id"})),
+    *_from("absence_periods", {"person.id": "persons", "absence_type.id": "absence_types"}),
+    *_from("attendance_periods", {"person.id": "persons", "project.id": "projects"}),
+    *_from("projects", {"cost_center.id": "cost_centers", "parent_project.id": "projects"}),
+    *_from("jobs", {"salary_band_ids[]": "salary_bands"}),
+    *_from("compensations", {"person.id": "persons", "type.id": "compensation_types",
+                             "legal_entity.id": "legal_entities"}),
+    *_from("recruiting_applications", {"candidate.id": "recruiting_candidates", "job.id": "recruiting_jobs"}),
+    *_from("recruiting_jobs", {"category.id": "recruiting_categories"}),
 )
 
 

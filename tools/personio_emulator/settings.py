@@ -31,7 +31,7 @@ def personio_like_rate_limits(persons_burst: int = 100) -> Dict[str, Tuple[float
 
 
 PERSONIO_LIKE_RATE_LIMITS = personio_like_rate_limits()
-# The counts of the company's structure; None scales with persons (see extra.structure_sizes).
+# The counts of the company's structure; None scales with persons (see catalog.structure_sizes).
 STRUCTURE_SIZES = ("departments", "teams", "workplaces", "cost_centers", "jobs", "legal_entities", "salary_bands",
                    "recruiting_categories", "recruiting_jobs", "recruiting_candidates", "recruiting_applications")
 
@@ -46,7 +46,7 @@ class EmulatorSettings:
     data_end: Optional[datetime] = None  # updated_at values stop here (naive = UTC); default yesterday 00:00 UTC
     data_start: Optional[datetime] = None  # updated_at values start here (naive = UTC); default 2021-01-01
     prerender: bool = False  # build every record's JSON at start: the first sync then costs no rendering
-    # the structure behind the section 7 endpoints, built on first use; None = scaled with persons
+    # the structure behind the lists built on first use (on_demand.py); None = scaled with persons
     departments: Optional[int] = None  # persons / 25, at least 2
     teams: Optional[int] = None  # persons / 10, at least 2
     workplaces: Optional[int] = None  # sqrt(persons) / 2, at least 2

@@ -17,18 +17,15 @@ PATH = [stage for stage in STAGES if stage is not None] + [{"id": "5", "name": "
 
 
 def stage_transitions(view) -> Optional[List[dict]]:
-    """The transitions of the application `view.parent`, or None (404) for an unknown application."""
-    application = view.store.boards["recruiting_applications"].rows.get(view.parent)
-    if application is None:
-        return None
-    return transitions_of(view.store.company.seed, application)
-
-
-def records(company, stream: str = "recruiting_application_stage_transitions") -> List[dict]:
-    """Company.records of this stream: every application's transitions as served, each with `application_id`."""
-    board = company.on_demand.boards["recruiting_applications"]
-    return [{**row, "application_id": application.id}
-            for application in board.in_order() for row in transitions_of(company.seed, application)]
+    """The transitions of the application `view.parent`, or None (404) for an unknown application. Asked with no
+    parent (Company.records), every application's, each row with its `application_id`."""
+    board = view.store.boards["recruiting_applications"]
+    seed = view.store.company.seed
+    if view.parent is None:
+        return [{**row, "application_id": application.id}
+                for application in board.in_order() for row in transitions_of(seed, application)]
+    application = board.rows.get(view.parent)
+    return None if application is None else transitions_of(seed, application)
 
 
 def transitions_of(seed: int, application) -> List[dict]:

@@ -113,12 +113,12 @@ def webhooks(view) -> List[dict]:
 
 
 def events(view) -> Optional[List[dict]]:
-    """`GET /v2/webhooks/{id}/events`: the deletion webhook's log, none for the other, 404 for an unknown id."""
-    log = log_of(view.store)
-    ids = log.webhook_ids()
+    """`GET /v2/webhooks/{id}/events`: the deletion webhook's log, none for the other, 404 for an unknown id. Asked
+    with no parent (Company.records), every webhook's: the deletion webhook's log."""
+    ids = log_of(view.store).webhook_ids()
     if view.parent == ids["other"]:
         return []
-    if view.parent != ids["deletions"] or not view.store.company.settings.deletion_webhook:
+    if view.parent not in (ids["deletions"], None) or not view.store.company.settings.deletion_webhook:
         return None
     return served_events(view.store.company)
 
@@ -126,14 +126,6 @@ def events(view) -> Optional[List[dict]]:
 webhooks.cache_key = lambda store: store.company.settings.deletion_webhook
 events.cache_key = lambda store: (store.company.settings.deletion_webhook, store.company.settings.deletion_event_shape,
                                   log_of(store).cache_key())
-
-
-def records(company, stream: str) -> List[dict]:
-    """Company.records("webhooks") and ("deletions"): the webhook list, and the deletion webhook's events as served."""
-    if stream == "webhooks":
-        from .pages import View  # a view of the store, as the endpoint's generator gets it
-        return webhooks(View(company.on_demand, None, {}, None, frozenset()))
-    return served_events(company)
 
 
 def served_events(company) -> List[dict]:

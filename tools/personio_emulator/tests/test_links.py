@@ -11,8 +11,7 @@ from tools.personio_emulator import Fault
 from tools.personio_emulator.__main__ import parser, settings_from
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
 from tools.personio_emulator.settings import EmulatorSettings
-from tools.personio_emulator.tests.test_emulator import client, ids, walk
-from tools.personio_emulator.tests.test_more_endpoints import a_month, person_with_two_employments
+from tools.personio_emulator.tests.helpers import a_month, client, ids, person_with_two_employments, walk
 
 
 class List_(NamedTuple):
@@ -166,12 +165,17 @@ def fault(emu, kind: str, entry: List_, **options) -> Fault:
     return emu.add_fault(Fault(kind, stream=entry.stream, **options))
 
 
+def looped(listed, kind: str):
+    """(emulator, list, every id in order, the pages read) with one `kind` loop fault on the list."""
+    emu, entry = listed
+    expected = every_id(emu, entry)
+    fault(emu, kind, entry)
+    return emu, entry, expected, read(emu, entry, 1000)
+
+
 class TestNextRepeat:
     def test_a_first_page_links_to_its_filters_reordered_without_limit(self, listed):
-        emu, entry = listed
-        expected = every_id(emu, entry)
-        fault(emu, "next_repeat", entry)
-        pages = read(emu, entry, 1000)
+        emu, entry, expected, pages = looped(listed, "next_repeat")
         first, again = pages[0], pages[1]
         assert cursor_of(first.next) is None and "limit=" not in first.next and first.next != first.self
         sent = list(entry.params(emu))
@@ -200,10 +204,7 @@ class TestNextRepeat:
 
 class TestNextBack:
     def test_a_goes_on_to_b_and_b_leads_back_to_a(self, listed):
-        emu, entry = listed
-        expected = every_id(emu, entry)
-        fault(emu, "next_back", entry)
-        pages = read(emu, entry, 1000)
+        emu, entry, expected, pages = looped(listed, "next_back")
         a, b, a_again = pages[0], pages[1], pages[2]
         assert b.ids == expected[len(a.ids):len(a.ids) + len(b.ids)]  # B is the page after A
         assert a_again.ids == a.ids and cursor_of(b.next) is None  # back to A's filters: A was a first page

@@ -8,7 +8,7 @@ import pytest
 
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
 from tools.personio_emulator.settings import BETA_STREAMS
-from tools.personio_emulator.tests.test_emulator import ABSENCES, ATTENDANCES, PERSONS, client, get, ids, walk
+from tools.personio_emulator.tests.helpers import ABSENCES, ATTENDANCES, PERSONS, client, get, ids, walk
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")

@@ -6,7 +6,9 @@ from pathlib import Path
 from tools.personio_emulator import pages
 from tools.personio_emulator.describe import BEGIN, END, endpoint_table
 from tools.personio_emulator.faults import KINDS
-from tools.personio_emulator.settings import EmulatorSettings
+from tools.personio_emulator.links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
+from tools.personio_emulator.settings import (CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS, RECRUITING_TIMESTAMPS,
+                                             EmulatorSettings)
 from tools.personio_emulator.table import ENDPOINTS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -40,3 +42,12 @@ def test_every_endpoint_is_listed_and_served_by_a_source():
             assert callable(getattr(pages, endpoint.source, None)), endpoint.path
         if endpoint.source == "listed":
             assert callable(pages.generator(endpoint)), endpoint.records
+
+
+def test_every_dialect_value_is_documented():
+    values = {"recruiting_timestamps": RECRUITING_TIMESTAMPS, "custom_attribute_values": CUSTOM_ATTRIBUTE_VALUES,
+              "self_link": SELF_LINKS, "next_link": NEXT_LINKS, "link_cursor_escaping": CURSOR_ESCAPES}
+    missing = [(name, value) for name, known in values.items() for value in known if f'"{value}"' not in README]
+    missing += [("personio_like_burst", burst) for burst in PERSONS_BURSTS if str(burst) not in README]
+
+    assert not missing, f"dialect values missing from tools/personio_emulator/README.md: {missing}"

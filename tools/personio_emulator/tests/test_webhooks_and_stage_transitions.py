@@ -3,7 +3,7 @@ stage transitions of an application."""
 from datetime import datetime, timedelta, timezone
 
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
-from tools.personio_emulator.tests.test_emulator import get, walk
+from tools.personio_emulator.tests.helpers import get, walk
 from tools.personio_emulator.webhooks import DELETION_EVENTS
 
 WEBHOOKS = "/v2/webhooks"
@@ -46,6 +46,7 @@ class TestDeletionEvents:
         assert all(now - timedelta(days=30) <= t <= now for t in times)
         assert {e["event_name"] for e in served} >= set(DELETION_EVENTS.values()) | {"person.created"}
         assert len(served) == len(emu.company.webhook_log.served()) == 8  # the two older ones are gone
+        assert emu.company.records("deletions") == served
 
     def test_a_delete_is_recorded_with_the_persons_employments_and_expires_after_30_days(self, make_personio_emulator):
         emu = make_personio_emulator(persons=5, absence_periods=5, attendance_periods=5,
@@ -98,6 +99,8 @@ class TestStageTransitions:
             assert [parsed(r["created_at"]) for r in rows] == sorted(parsed(r["created_at"]) for r in rows)
             if application["status"] == "HIRED":
                 assert rows[-1]["stage"]["name"] == "Hired"
+        every = emu.company.records("recruiting_application_stage_transitions")
+        assert {row["application_id"] for row in every} == {a["id"] for a in applications}
 
     def test_no_paging_parameters_and_404_for_an_unknown_application(self, make_personio_emulator):
         emu = make_personio_emulator(persons=5)
