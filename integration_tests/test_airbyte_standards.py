@@ -166,5 +166,5 @@ def test_incremental_read_from_abnormal_state_reads_nothing_new(emulator):
     assert sorted(records) == sorted(set(ALL_STREAMS) - set(INCREMENTAL_STREAMS))
     assert set(INCREMENTAL_STREAMS) <= set(states)
     for stream in INCREMENTAL_STREAMS:
-        future = "2099-12-01" if stream == "compensations" else "2099-12-31T00:00:00Z"
+        future = "2099-12-01" if stream == "compensations" else "2099-12-31T00:00:00"  # with or without a fraction
         assert cursor_value(states[stream]) >= future, (stream, states[stream])
