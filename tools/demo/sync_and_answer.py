@@ -186,7 +186,7 @@ class Demo:
         status = (check.connection_status or {}).get("status")
         self.say(f"check     {status}  [{check.seconds:.1f} s]")
         for log in check.logs:
-            if "ptional stream" in log.get("message", ""):
+            if "ptional stream" in log.get("message", "") or log.get("message", "").startswith("Deletions"):
                 self.say(f"  {log['message']}")
         if status != "SUCCEEDED":
             if check.connection_status and check.connection_status.get("message"):
@@ -197,10 +197,11 @@ class Demo:
         if discover.catalog is None:
             return self.failed("discover", discover)
         self.say(f"discover  {len(discover.catalog['streams'])} streams  [{discover.seconds:.1f} s]")
+        width = max(len(stream["name"]) for stream in discover.catalog["streams"])
         for stream in discover.catalog["streams"]:
             cursor = ".".join(stream.get("default_cursor_field") or []) or "-"
             keys = ", ".join(".".join(k) for k in stream.get("source_defined_primary_key") or [])
-            self.say(f"  {stream['name']:<26} {' and '.join(stream['supported_sync_modes']):<29} "
+            self.say(f"  {stream['name']:<{width}} {' and '.join(stream['supported_sync_modes']):<29} "
                      f"cursor {cursor:<26} key {keys}")
 
         self.catalog = configured_catalog(discover.catalog, "incremental")

@@ -44,6 +44,6 @@ def transitions_of(seed: int, application) -> List[dict]:
     for k, (stage, at) in enumerate(zip(PATH[:steps], instants)):
         rows.append({"id": hashed_uuid(seed, "stage-transition", application.id, k), "stage": dict(stage),
                      "previous_stage": dict(previous) if previous else None,
-                     "created_at": times.render(at - at % 1000)})
+                     "created_at": times.render(at)})
         previous = stage
     return rows
