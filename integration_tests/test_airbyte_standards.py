@@ -2,7 +2,7 @@
 
 The scenarios come from acceptance-test-config.yml: spec (the sample config matches the spec), connection
 (the sample config succeeds, invalid_config.json with a wrong secret fails), discovery, and basic_read (records
-from every one of the twenty streams, each valid against its schema). Every config points at the emulator, whose
+from every one of the twenty-two streams, each valid against its schema). Every config points at the emulator, whose
 fake credential the sample config carries, so no scenario needs secrets/ and none is skipped for lack of them.
 The incremental scenario, which the CDK 7.39 suite does not collect, is read here from configured_catalog.json
 and the state files.
