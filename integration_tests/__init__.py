@@ -13,19 +13,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from tools.personio_emulator import Emulator, EmulatorSettings
+from tools.stream_facts import FACTS
 
 INTEGRATION_TESTS = Path(__file__).parent
 REPO_ROOT = INTEGRATION_TESTS.parent
-STREAMS = ("persons", "absence_periods", "attendance_periods")
-# Every stream the manifest declares, as configured_catalog.json lists them; its incremental ones.
-ALL_STREAMS = (
-    "persons", "absence_periods", "attendance_periods", "person_custom_attributes", "employments",
-    "absence_period_breakdowns", "compensations", "recruiting_applications", "recruiting_candidates",
-    "recruiting_application_stage_transitions", "deletions", "org_units",
-    "legal_entities", "workplaces", "cost_centers", "jobs", "salary_bands", "absence_types", "projects",
-    "compensation_types", "recruiting_jobs", "recruiting_categories",
-)
-INCREMENTAL_STREAMS = ALL_STREAMS[:11]
+# The windowed lists; every stream the manifest declares; its incremental ones (tools/stream_facts.py).
+STREAMS = FACTS.windowed_lists
+ALL_STREAMS = FACTS.names
+INCREMENTAL_STREAMS = FACTS.incremental
 
 # Small enough for a full read in seconds, large enough for several pages and windows per stream.
 EMULATOR_COMPANY = {"seed": 1, "persons": 50, "absence_periods": 200, "attendance_periods": 1000}

@@ -21,6 +21,7 @@ error.
 """
 import os
 
+
 # The manifest server imports ddtrace (Datadog); keep it from tracing or reporting anything. Set before the import.
 os.environ.setdefault("DD_TRACE_ENABLED", "false")
 os.environ.setdefault("DD_INSTRUMENTATION_TELEMETRY_ENABLED", "false")
@@ -32,7 +33,8 @@ import pytest  # noqa: E402
 from airbyte_cdk.manifest_server.app import app  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from integration_tests.manifest_streams import (  # noqa: E402
+from tools.stream_facts import (  # noqa: E402
+    FACTS,
     declared_streams,
     load_manifest,
     partitioned_by_an_unwindowed_parent,
@@ -40,6 +42,7 @@ from integration_tests.manifest_streams import (  # noqa: E402
 )
 from tools.personio_emulator import Emulator, EmulatorSettings  # noqa: E402
 from tools.personio_emulator import settings as emulator_settings  # noqa: E402
+
 
 # Enough people and periods that the last months hold records of every kind whatever day the tests run
 # (the emulator spreads updated_at evenly from 2021 to yesterday).
@@ -102,10 +105,12 @@ def problems(stream_read: Dict[str, Any]) -> List[str]:
     return found
 
 
-# Streams whose rows come from another stream's records: (the field naming the record, that stream).
+# Streams whose rows come from another stream's records, with the key field naming that record and that stream:
+# a stream read from another's pages (custom attributes) or per parent with a composite key (breakdowns).
 DERIVED = {
-    "person_custom_attributes": ("person_id", "persons"),
-    "absence_period_breakdowns": ("absence_period_id", "absence_periods"),
+    stream.name: (stream.primary_key[0], stream.parent or FACTS.window_parent(stream.name))
+    for stream in FACTS
+    if len(stream.primary_key) > 1 and (stream.name not in FACTS.endpoints or stream.kind == "per_parent")
 }
 
 
@@ -133,7 +138,7 @@ def read_and_held_keys(emulator: Emulator, stream: str, records: List[Dict[str, 
 
 def test_the_manifest_declares_the_first_three_streams_and_more():
     """A guard on the enumeration itself: it reads the manifest, not a list kept here."""
-    assert {"persons", "absence_periods", "attendance_periods"} <= set(STREAMS)
+    assert set(FACTS.required) <= set(STREAMS)
     assert len(STREAMS) == len(set(STREAMS)), f"a stream name repeats: {STREAMS}"
 
 

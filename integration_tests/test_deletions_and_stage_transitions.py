@@ -9,8 +9,8 @@ stage history.
 - stage transitions: every application's history, and on an incremental sync only the changed applications are
   asked again; the median time to hire per recruiting job (the demo's query) matches the emulator's records.
 
-The helpers `held_deletions`, `held_transitions` and `expected_median_days_to_hire` are what test_end_to_end.py's
-stream-by-stream and analytics tests compare these streams with.
+The helpers `held_deletions`, `held_transitions` and `expected_median_days_to_hire` are what the stream-by-stream
+(syncs.py's held_records) and analytics tests compare these streams with.
 """
 import statistics
 from collections import defaultdict
@@ -19,8 +19,8 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from integration_tests.test_end_to_end import (FAST, TINY_COMPANY, WHOLE_HISTORY, Run, assert_succeeded, discovered,  # noqa: F401
-                                               instant, parent_of, run_connector, start_emulator)
+from integration_tests.syncs import (FAST, TINY_COMPANY, WHOLE_HISTORY, EmulatedRun as Run, assert_succeeded, instant,
+                                     parent_of, run_connector, start_emulator)
 from tools.personio_emulator import Emulator
 from tools.personio_emulator.stage_transitions import transitions_of
 from tools.personio_emulator.webhooks import DELETION_EVENTS, served_events

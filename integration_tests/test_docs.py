@@ -13,6 +13,7 @@ import pytest
 
 from integration_tests import REPO_ROOT
 
+
 README = REPO_ROOT / "README.md"
 PAGES = [README, REPO_ROOT / "CHANGELOG.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 README_MAX_LINES = 260

@@ -2,7 +2,9 @@
 
 Scenarios, trials and bad configs are data in tools/fault_suite/scenarios/ (`make faults` prints them as a
 table); every row runs its own emulator and connector process, all rows at once in a thread pool, and
-each test below waits for its row. Each scenario selects the streams its fault concerns.
+each test below waits for its row and asserts one criterion of it: how the sync ends (exit status, failure type,
+message), records lost, records repeated away from a window edge, time, that the fault happened, the row's own
+check, the next sync. Each scenario selects the streams its fault concerns.
 
 - Throttling (429 with and without Retry-After; a small bucket on the employments endpoint, under the
   connector's default per-parent budget), 5xx bursts, connection resets, cut-off transfers, a server
@@ -44,16 +46,25 @@ persistent faults about 40 s until the stop plus the resumed sync; the silent se
 read timeout 30 s; each link or loop row 20 to 50 s (150 s at most each sync). All rows run at once, six
 at a time: about six minutes.
 """
+import re
+
 import pytest
 
-from tools.fault_suite.judge import Outcome
-from tools.fault_suite.scenarios import SCENARIO_LIST
+from tools.fault_suite.judge import (
+    ENDING, HAPPENED, IN_TIME, NEXT_SYNC, NO_DUPLICATES, NOTHING_LOST, OWN_CHECK, READ_TWICE, Outcome,
+)
+from tools.fault_suite.scenario import COMPLETES, FAILS
+from tools.fault_suite.scenarios import SCENARIO_LIST, SCENARIOS
 from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS
 from tools.fault_suite.scenarios.interruptions import interruption_trials
 from tools.fault_suite.settings import OUTAGE_LIMIT_SECONDS
 from tools.fault_suite.suite import TEST_OPTIONS, suite_for_tests
 
 TRIALS = interruption_trials(TEST_OPTIONS["trials"])
+ROWS = [scenario.name for scenario in SCENARIO_LIST]
+CHECKED_ROWS = [scenario.name for scenario in SCENARIO_LIST if scenario.check is not None]
+RESUMED_ROWS = [scenario.name for scenario in SCENARIO_LIST if scenario.resume or scenario.between is not None]
+BAD_CONFIG_ROWS = {f"bad config: {case.name}": case for case in BAD_CONFIGS}
 
 
 @pytest.fixture(scope="session")
@@ -66,13 +77,78 @@ def explain(outcome: Outcome) -> str:
              f" (lost {outcome.lost}, duplicated {outcome.duplicated}, {outcome.real_seconds:.0f} s)"]
     if outcome.error:
         lines.append(f"  first error: {outcome.error[:300]}")
-    lines += [f"  problem: {problem}" for problem in outcome.problems]
+    lines += [f"  {criterion}: {problem}" for criterion, problems in outcome.found.items() for problem in problems]
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("row", [scenario.name for scenario in SCENARIO_LIST])
-def test_fault_ends_as_it_must(fault_suite, row):
-    """Completes with every record, or fails with a clear message, in bounded time, as the scenario says."""
+# -- every fault row, one criterion per test ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_the_sync_completes_or_fails_as_the_row_expects(fault_suite, row):
+    """Completes (exit 0, no error), or fails with the row's failure type and message and a non-zero exit status."""
+    scenario, outcome = SCENARIOS[row], fault_suite.outcome(row)
+    assert outcome.completed is not None, explain(outcome)
+    if scenario.expect == COMPLETES:
+        assert outcome.completed and outcome.exit_code == 0, explain(outcome)
+    if scenario.expect == FAILS:
+        assert not outcome.completed, explain(outcome)
+    if not outcome.completed:
+        assert outcome.exit_code != 0, explain(outcome)
+        if scenario.failure_type:
+            assert outcome.failure_type == scenario.failure_type, explain(outcome)
+        if scenario.message:
+            assert re.search(scenario.message, outcome.error), explain(outcome)
+    assert ENDING not in outcome.found, explain(outcome)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_no_record_is_lost(fault_suite, row):
+    """Nothing the emulator held is missing from what the sync (and the next one, for a row that resumes) emitted
+    and its state claims done."""
+    outcome = fault_suite.outcome(row)
+    assert outcome.lost is not None, explain(outcome)
+    assert NOTHING_LOST not in outcome.found, explain(outcome)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_records_repeat_only_on_window_edges(fault_suite, row):
+    """A record emitted twice lies within a second of a window edge (the manifest widens windows by a second)."""
+    outcome = fault_suite.outcome(row)
+    assert outcome.unexplained_duplicates == 0 and NO_DUPLICATES not in outcome.found, explain(outcome)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_the_sync_ends_within_the_rows_bound(fault_suite, row):
+    outcome = fault_suite.outcome(row)
+    assert IN_TIME not in outcome.found, explain(outcome)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_the_fault_happened(fault_suite, row):
+    """Every fault of the row fired, and a change planned mid-sync was made: the row tested what it says."""
+    outcome = fault_suite.outcome(row)
+    assert HAPPENED not in outcome.found, explain(outcome)
+
+
+@pytest.mark.parametrize("row", CHECKED_ROWS)
+def test_the_rows_own_check_holds(fault_suite, row):
+    """What the row looks at beyond the others (its `check`: a throttled storm, the outage trace, a refusal named…)."""
+    outcome = fault_suite.outcome(row)
+    check = SCENARIOS[row].check
+    assert OWN_CHECK not in outcome.found, f"{check.__doc__ or check.__qualname__}\n{explain(outcome)}"
+
+
+@pytest.mark.parametrize("row", RESUMED_ROWS)
+def test_the_next_sync_completes_with_every_record(fault_suite, row):
+    """The fault gone, a sync from the first one's state completes; the two hold every record, the second every
+    change made in between."""
+    outcome = fault_suite.outcome(row)
+    assert NEXT_SYNC not in outcome.found and outcome.lost == 0, explain(outcome)
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_nothing_else_went_wrong(fault_suite, row):
     outcome = fault_suite.outcome(row)
     assert outcome.ok, explain(outcome)
 
@@ -86,12 +162,17 @@ def test_an_outage_stops_the_read_in_under_three_minutes_and_the_next_sync_loses
     assert outcome.lost == 0, explain(outcome)
 
 
+# -- interruptions -----------------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("row", [trial.name for trial in TRIALS])
 def test_interrupted_sync_resumes_without_loss(fault_suite, row):
-    """Killed at a random line and resumed from the last state it emitted: no record is lost."""
+    """Killed at a random line (it was), resumed from the last state it emitted (it completes): no record is lost."""
     outcome = fault_suite.outcome(row)
-    problems = [p for p in outcome.problems if p != outcome.bound_violation]
-    assert not problems, explain(outcome)
+    assert HAPPENED not in outcome.found, explain(outcome)
+    assert outcome.completed and NEXT_SYNC not in outcome.found, explain(outcome)
+    assert outcome.lost == 0, explain(outcome)
+    assert set(outcome.found) <= {READ_TWICE}, explain(outcome)
 
 
 def test_interrupted_sync_reads_at_most_two_windows_twice_per_stream(fault_suite):
@@ -100,14 +181,25 @@ def test_interrupted_sync_reads_at_most_two_windows_twice_per_stream(fault_suite
     records of the stream's largest window."""
     outcomes = [fault_suite.outcome(t.name) for t in TRIALS]
     assert all(o.read_twice for o in outcomes), "a trial measured nothing"
-    over = [o for o in outcomes if o.bound_violation]
+    over = [o for o in outcomes if any(twice > bound for twice, bound in o.read_twice.values())]
     assert not over, f"{len(over)} of {len(outcomes)} trials read more twice:\n" + "\n".join(
         f"{o.name} ({o.fault}): {o.bound_violation}" for o in over
     )
 
 
-@pytest.mark.parametrize("row", [f"bad config: {case.name}" for case in BAD_CONFIGS])
-def test_bad_config_names_the_field(fault_suite, row):
-    """`check` fails and `read` stops with a config error, both naming the field."""
-    outcome = fault_suite.outcome(row)
-    assert outcome.ok, explain(outcome)
+# -- bad configs -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", BAD_CONFIG_ROWS)
+def test_check_fails_naming_the_field(fault_suite, row):
+    outcome, field = fault_suite.outcome(row), BAD_CONFIG_ROWS[row].field
+    assert outcome.result.startswith("check FAILED"), explain(outcome)
+    assert f"'{field}'" in outcome.error, explain(outcome)
+
+
+@pytest.mark.parametrize("row", BAD_CONFIG_ROWS)
+def test_read_stops_with_a_config_error_naming_the_field(fault_suite, row):
+    outcome, field = fault_suite.outcome(row), BAD_CONFIG_ROWS[row].field
+    assert outcome.failure_type == "config_error", explain(outcome)
+    assert f"'{field}'" in outcome.read_error, explain(outcome)
+    assert outcome.exit_code not in (0, None), explain(outcome)

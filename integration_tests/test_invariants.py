@@ -35,21 +35,26 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tools.fault_suite.connector import catalog, cursor_value, run_connector
+from tools.fault_suite.connector import catalog, run_connector
 from tools.fault_suite.judge import secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.records import EPOCH, parse_instant
 from tools.fault_suite.settings import STREAMS as WINDOWED_STREAMS
 from tools.personio_emulator import Emulator, EmulatorSettings, Fault
+from tools.stream_facts import FACTS
+from tools.sync_runner import cursor_value
+
 
 START_DATE = "2021-01-01T00:00:00Z"
 LOOKBACK_HOURS = 24
-RECRUITING = ("recruiting_applications", "recruiting_candidates")
+# The open-ended lists (recruiting: newest first, one window from the state).
+RECRUITING = FACTS.of_kind("open_ended")
 # The streams keyed by id with an updated_at: the windowed lists, employments (one request per person on
-# every sync, one cursor for the stream) and the recruiting lists (open-ended, newest first).
-BY_ID = (*WINDOWED_STREAMS, "employments", *RECRUITING)
-# Breakdowns (one request per absence) and compensations (one request per month) have composite keys.
-STREAMS = (*BY_ID, "absence_period_breakdowns", "compensations")
+# every sync, one cursor for the stream) and the recruiting lists.
+BY_ID = tuple(name for name in FACTS.incremental if name in FACTS.endpoints and FACTS[name].primary_key == ("id",))
+# With breakdowns (one request per absence) and compensations (one request per month), whose keys are composite:
+# every incremental stream with an endpoint of its own.
+STREAMS = tuple(name for name in FACTS.incremental if name in FACTS.endpoints)
 # Employments and breakdowns are one request per parent, compensations one per month since the start date:
 # budgets well above the defaults keep syncs short.
 BUDGETS = {"per_parent_requests_per_second": 100, "other_requests_per_second": 100}
@@ -162,6 +167,8 @@ syncs = st.one_of(
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"]), kill_after_lines=st.integers(1, 250)),
     st.builds(Sync, st.sampled_from(["incremental", "full_refresh"]), fail_after_requests=st.integers(0, 12)),
 )
+
+
 # One to three rounds of a few changes and a sync; a final uninterrupted incremental sync follows.
 histories = st.lists(st.tuples(st.lists(changes, max_size=3), syncs), min_size=1, max_size=3)
 
@@ -182,11 +189,11 @@ class Destination:
 
     def load(self, sync: Sync, run) -> None:
         read: Dict[str, Dict[object, dict]] = {stream: {} for stream in STREAMS}
-        for stream, record in run.records:
+        for stream, record in run.each_record():
             keep_latest(stream, read[stream], record)
         self.months_read = {record["month"] for record in read["compensations"].values()}
         for stream in STREAMS:
-            if sync.mode == "full_refresh" and run.completed:
+            if sync.mode == "full_refresh" and run.succeeded:
                 self.records[stream] = read[stream]
                 self.deleted[stream].clear()
             else:
@@ -301,7 +308,7 @@ def update_employments(emulator: Emulator, change: EmploymentUpdate, destination
     if not ids:
         return
     state = destination.state.get("employments")
-    value = cursor_value("employments", state["stream"].get("stream_state") or {}) if state else None
+    value = cursor_value(state["stream"].get("stream_state") or {}) if state else None
     cursor = parse_instant(value) if value else now
     start = parse_instant(START_DATE)
     last_change = lambda record_id: EPOCH + timedelta(microseconds=company.updated_us("employments", record_id))
@@ -338,7 +345,7 @@ def run_sync(emulator: Emulator, tokens: TokenLog, config: dict, sync: Sync, des
     assert not seen, f"{sync}: {', '.join(seen)} in the connector's output"
     assert run.killed is None or run.killed.startswith("after"), f"{sync}: {run.killed}"
     if sync.kill_after_lines is None and (fault is None or not fault.fired):
-        assert run.completed, f"{sync} did not complete: {run.result} {[e.get('message') for e in run.errors][:2]}"
+        assert run.succeeded, f"{sync} did not complete: {run.summary} {[e.get('message') for e in run.errors][:2]}"
     destination.load(sync, run)
     return run
 
@@ -426,6 +433,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([Create("attendance_periods", 3, 0)], Sync("full_refresh")),
     ],
 )
+
+
 @example(  # a late write inside the lookback: a record changed "now", synced, then one changed 20 h ago
     company=Company(seed=9, persons=8, absence_periods=10, attendance_periods=40, window_size_days=365,
                     persons_window_size_days=730, num_workers=1),
@@ -434,6 +443,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([Update("attendance_periods", 20, 2, 20), Create("persons", 1, 20)], Sync("incremental")),
     ],
 )
+
+
 @example(  # employments changed without their persons, on the edges of the saved cursor and the lookback
     company=Company(seed=3, persons=10, absence_periods=5, attendance_periods=20, window_size_days=365,
                     persons_window_size_days=730, num_workers=6),
@@ -447,6 +458,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
         ([EmploymentUpdate(11, 1, "cursor", -1, 1)], Sync("incremental")),
     ],
 )
+
+
 @example(  # the derived streams: an absence update (its breakdowns), compensations changed in the current and the
     # previous month, recruiting updates (one a late write), then deletions and an interrupted sync
     company=Company(seed=4, persons=8, absence_periods=15, attendance_periods=20, window_size_days=365,
@@ -459,6 +472,8 @@ def difference(held: dict, current: dict, stream: Optional[str] = None) -> str:
           Update("absence_periods", 6, 1, 20)], Sync("incremental", kill_after_lines=40)),
     ],
 )
+
+
 def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company,
                                                                    rounds: List[Tuple[List[Change], Sync]]):
     settings_ = EmulatorSettings(seed=company.seed, persons=company.persons, absence_periods=company.absence_periods,
@@ -476,6 +491,6 @@ def test_deduplicated_reads_equal_the_emulator_except_deletions(company: Company
                 apply(emulator, change, destination)
                 history.append(repr(change))
             run = run_sync(emulator, tokens, config, sync, destination)
-            history.append(f"{sync} [{run.result}]")
-            if run.completed:
+            history.append(f"{sync} [{run.summary}]")
+            if run.succeeded:
                 assert_invariant(emulator, destination, history)

@@ -31,6 +31,7 @@ from integration_tests import (
     records_by_stream,
 )
 
+
 MANIFEST = REPO_ROOT / "source_personio" / "manifest.yaml"
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from integration_tests import REPO_ROOT
 
+
 METADATA = REPO_ROOT / "metadata.yaml"
 CHANGELOG = REPO_ROOT / "CHANGELOG.md"
 DEVELOPMENT = REPO_ROOT / "docs" / "development.md"
@@ -89,6 +90,8 @@ def test_metadata_yaml_is_valid_for_airbyte():
     ],
     ids=["unknown-key", "bad-enum", "bad-uuid", "missing-field", "missing-nested-field"],
 )
+
+
 def test_the_model_rejects_what_airbyte_would(change, field):
     """Controls for the test above: the model is strict enough to catch a typo or a missing field."""
     document = metadata_document()

@@ -23,6 +23,7 @@ import pytest
 from integration_tests import REPO_ROOT
 from tools.personio_emulator import Emulator, EmulatorSettings
 
+
 CLIENT_PYTHON = REPO_ROOT / ".venv-personio-client" / "bin" / "python"
 DRIVER = Path(__file__).parent / "personio_client_driver.py"
 # Three pages of 50 unfiltered; filtered runs ask for 2 a page.

@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integration_tests import REPO_ROOT
-from integration_tests.manifest_streams import cursor_fields, declared_streams, primary_keys, schema_properties
+from tools.stream_facts import cursor_fields, declared_streams, primary_keys, schema_properties
 from tools.personio_emulator import Emulator, EmulatorSettings
+
 
 PYAIRBYTE_PYTHON = REPO_ROOT / ".venv-pyairbyte" / "bin" / "python"
 PAGE = REPO_ROOT / "docs" / "querying.md"

@@ -15,6 +15,7 @@ from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS
 from tools.fault_suite.scenarios.interruptions import interruption_trials
 from tools.fault_suite.suite import TEST_OPTIONS, suite_for_tests
 
+
 SYNC_ROWS = [s.name for s in SCENARIO_LIST] + [t.name for t in interruption_trials(TEST_OPTIONS["trials"])]
 OTHER_ROWS = [f"bad config: {case.name}" for case in BAD_CONFIGS] + ["wrong client secret", "debug logging"]
 

@@ -24,11 +24,12 @@ from freezegun import freeze_time
 
 from source_personio.resume_state import FinishedMonths, FinishedWindows
 from source_personio.source import SourcePersonio
+from tools.stream_facts import FACTS
 from unit_tests.mock_server.config import ConfigBuilder
 
-WINDOWED = ("persons", "person_custom_attributes", "absence_periods", "attendance_periods", "compensations",
-            "recruiting_applications", "recruiting_candidates")
-PER_PARENT = ("employments", "absence_period_breakdowns")
+# The streams with a date cursor of their own, and those read per parent (tools/stream_facts.py).
+WINDOWED = FACTS.of_kind("windowed", "monthly", "open_ended")
+PER_PARENT = FACTS.of_kind("per_parent")
 MANIFEST = str(__import__("pathlib").Path(__file__).parents[1] / "source_personio" / "manifest.yaml")
 
 

@@ -12,11 +12,12 @@ from airbyte_cdk.sources.streams.concurrent.partition_reader import PartitionRea
 
 from source_personio.source import SourcePersonio
 from source_personio.stream_turns import WINDOWS_IN_FLIGHT, StreamTurns, is_windowed
+from tools.stream_facts import FACTS
 from unit_tests.mock_server.config import ConfigBuilder
 
-WINDOWED = ("persons", "person_custom_attributes", "absence_periods", "attendance_periods", "compensations")
-NOT_WINDOWED = ("employments", "absence_period_breakdowns", "recruiting_applications", "recruiting_candidates",
-                "org_units")
+# Streams cut into windows of their own (days or months), and the others (per parent, open-ended, whole).
+WINDOWED = FACTS.of_kind("windowed", "monthly")
+NOT_WINDOWED = FACTS.of_kind("per_parent", "open_ended", "whole")
 
 
 class Partition:

@@ -38,13 +38,11 @@ buckets and latency rather than CPU, and memory measures memory, which sharing t
 Both programs write their Airbyte messages into a pipe this process counts line by line, so they pay the same
 output cost.
 
-Where things are: `scenarios.py` (the scenarios), `report.py` (the tables), `minimum.py` (the fewest requests each
-run could make), `launcher.py` (one program under a launcher that reports its CPU and peak memory),
-`reference_reader.py` (the yardstick), `cpu_profile.py` (py-spy).
+Where things are: `scenarios.py` (the scenarios; tools/sync_runner.py runs each program and measures its CPU and peak memory),
+`report.py` (the tables), `minimum.py` (the fewest requests each run could make), `reference_reader.py` (the yardstick), `cpu_profile.py` (py-spy).
 """
 import argparse
 import json
-import shutil
 import sys
 from typing import Optional, Sequence
 
@@ -75,20 +73,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if unknown or not wanted:
         parser.error(f"--scenarios takes names of {', '.join(SCENARIOS)}, not {', '.join(unknown) or 'nothing'}")
     bench = Bench(args)
-    try:
-        bench.run(wanted)
-    finally:
-        shutil.rmtree(bench.workdir, ignore_errors=True)  # configs, catalogs, states, stderr of each run
+    bench.run(wanted)
     text, passed = report(bench)
     print(text)
     if args.json:
         with open(args.json, "w") as out:
-            json.dump([{"label": r.run.label, "records": r.run.records, "requests": r.run.requests,
-                        "throttled": r.run.throttled, "wall": r.run.wall, "cpu": r.run.cpu, "peak_mb": r.run.peak_mb,
+            json.dump([{"label": r.label, "records": r.records, "requests": r.requests,
+                        "throttled": r.throttled, "wall": r.wall, "cpu": r.cpu, "peak_mb": r.peak_mb,
                         "minimum": r.minimum.total if r.minimum else None,
                         "endpoint_minimum": r.endpoint_minimum or None,
                         "config": {k: v for k, v in r.config.items() if k not in ("client_id", "client_secret")},
-                        "exit_code": r.run.exit_code, "errors": r.run.errors} for r in bench.results], out, indent=1)
+                        "exit_code": r.run.exit_code, "errors": r.errors} for r in bench.results], out, indent=1)
     return 1 if args.strict and not passed else 0
 
 

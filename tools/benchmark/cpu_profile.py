@@ -78,7 +78,7 @@ def summarise(raw_path: str, rate: float, records: int) -> str:
 
 def profile(args) -> Tuple[str, int]:
     from tools.benchmark.scenarios import FAST_CONFIG, FULL_SIZES, QUICK_SIZES, STREAMS
-    from tools.benchmark.launcher import catalog, connector_command
+    from tools.sync_runner import configured_catalog, discovered_catalog, find_command
     from tools.personio_emulator import Emulator, EmulatorSettings
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
@@ -87,10 +87,16 @@ def profile(args) -> Tuple[str, int]:
     with Emulator(EmulatorSettings(seed=1, prerender=True, **sizes)) as emu:
         config = {k: v for k, v in emu.config(**FAST_CONFIG).items() if k != "start_date"}  # as the cpu scenario
         (workdir / "config.json").write_text(json.dumps(config))
-        (workdir / "catalog.json").write_text(json.dumps(catalog("full_refresh", STREAMS)))
+        if args.manifest:
+            command = [str(Path(sys.executable).parent / "source-declarative-manifest"), "read", "--manifest-path",
+                       args.manifest]
+            discovered = discovered_catalog(command[0], command[2:])
+        else:
+            command, discovered = [find_command(), "read"], discovered_catalog()
+        (workdir / "catalog.json").write_text(json.dumps(configured_catalog(discovered, "full_refresh", STREAMS)))
         py_spy = str(Path(sys.executable).parent / "py-spy")
         argv = [py_spy, "record", "--gil", "-f", "raw", "-r", str(args.rate), "-o", raw, "--",
-                *connector_command(args.manifest), "--config", str(workdir / "config.json"),
+                *command, "--config", str(workdir / "config.json"),
                 "--catalog", str(workdir / "catalog.json")]
         # Into a file, not a pipe: under py-spy, with a pipe, some RECORD lines went missing (3-13 % in our
         # runs; the connector logged the full counts), with a file none did.

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
 from tools.personio_emulator import Emulator
-from tools.benchmark.reference_reader import parse_instant, start_of, window_days, window_filters, windows
+from tools.benchmark.reference_reader import parse_instant, start_of, window_filters, windows
+from tools.stream_facts import FACTS
 
-STREAMS = ("persons", "absence_periods", "attendance_periods")  # the windowed lists
-EMPLOYMENTS = "employments"
-PAGE_SIZE = {"persons": 50, "absence_periods": 100, "attendance_periods": 100, "employments": 50,
-             "absence_period_breakdowns": 28, "compensations": 100}
+STREAMS = FACTS.windowed_lists
+# The per-person list: every person is asked on every sync (its parent is read whole).
+EMPLOYMENTS = FACTS.partitioned_by_an_unwindowed_parent()[0]
+PAGE_SIZE = {stream.name: stream.page_size for stream in FACTS if stream.page_size}
 SECOND_US = 1_000_000
 
 
@@ -38,7 +39,7 @@ def window_counts(stream: str, keys: List[int], spans: List[Tuple[datetime, date
     """Records each window's first-page filters match (the filters as the connector sends them)."""
     out = []
     for lower, upper in spans:
-        if stream == "persons":  # updated_at.gt = lower - 1 s, updated_at.lt = upper + 1 s (strict)
+        if FACTS[stream].strict_window:  # updated_at.gt = lower - 1 s, updated_at.lt = upper + 1 s (persons)
             lo = bisect.bisect_right(keys, _us(lower) - SECOND_US)
             hi = bisect.bisect_left(keys, _us(upper) + SECOND_US)
         else:  # updated_at.gte = lower, updated_at.lte = upper + 1 s (inclusive)
@@ -73,7 +74,7 @@ def minimum(emu: Emulator, config: dict, now: datetime, states: Optional[Dict[st
     result = Minimum({}, {}, {}, {})
     for stream in STREAMS:
         keys = instants(emu, stream)
-        days = window_days(config, stream)
+        days = FACTS.window_days(stream, config)
         stream_state = states[stream]["stream"]["stream_state"] if states and stream in states else {}
         spans = spans_to_read(stream_state, start, lookback, days, now)
         lower = spans[0][0] if spans else now
@@ -162,7 +163,7 @@ def check_windows(emu: Emulator, expected: Minimum) -> Tuple[List[str], int]:
                 sent[lower] = query.get("updated_at.lt") or query.get("updated_at.lte")
         wanted: Dict[str, str] = {}
         for lower, upper in expected.windows[stream]:
-            values = list(window_filters(stream, lower, upper).values())
+            values = list(window_filters(FACTS[stream].strict_window, lower, upper).values())
             wanted[values[0]] = values[1]
         last = max(wanted) if wanted else None
         open_ended += sum(1 for upper in sent.values() if upper is None)
@@ -198,9 +199,7 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
     """Fewest requests per emulator endpoint for a first sync of every stream (tokens aside). The persons
     endpoint serves persons, person_custom_attributes (the same windows) and employments' list of every person;
     the absence-periods endpoint serves absence_periods and, as breakdowns' parent, the same windows again. The
-    structure and recruiting lists count one request each (a lower bound; none of them is near the bound), the
-    applications two (their own stream and the stage transitions' parents), the webhook list and the deletion
-    webhook's events one each."""
+    structure and recruiting lists count one request each (a lower bound; none of them is near the bound)."""
     windowed = minimum(emu, config, now)
     company = emu.company
     persons = company.ids("persons")
@@ -216,13 +215,7 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
         "compensations": sum(max(1, math.ceil(len(company.compensations(month=m)) / PAGE_SIZE["compensations"]))
                              for m in compensation_months(start_of(config), now)),
     }
-    for stream in ("org_units",):  # departments and teams are two lists
-        out[stream] = 2
-    for stream in ("legal_entities", "workplaces", "cost_centers", "jobs", "salary_bands", "absence_types", "projects",
-                   "compensation_types", "recruiting_applications", "recruiting_candidates", "recruiting_jobs",
-                   "recruiting_categories", "webhooks", "deletions"):
-        out[stream] = 1
-    # stage transitions: one request per application, whose list is read once more as their parent
-    out["recruiting_application_stage_transitions"] = company.size("recruiting_applications")
-    out["recruiting_applications"] += 1
+    for stream in FACTS.endpoints:  # the other lists: one request each, one per partition (departments, teams)
+        if stream not in out:
+            out[stream] = max(1, len(FACTS[stream].partitions))
     return out

@@ -1,6 +1,6 @@
 """A minimal hand-written Personio reader: the yardstick `tools.benchmark` measures source-personio against.
 
-    python -m tools.benchmark.reference_reader --config config.json [--streams persons,attendance_periods] > /dev/null
+    python -m tools.benchmark.reference_reader [read] --config config.json --plan "$(python -m tools.benchmark.reference_reader --print-plan)" > /dev/null
 
 It does what the connector does, in the plainest way: requests + json, one request at a time, one token
 for the whole run. The same endpoints, page sizes, updated_at windows and filter values as the connector's
@@ -10,8 +10,10 @@ links followed until the last page, `updated_at` rewritten in UTC when it is not
 Airbyte RECORD messages written to stdout, one per line. No state, no schema, no concurrency, and only a
 simple retry on 429 and 5xx (the benchmark does not throttle it).
 
-Reads the config keys client_id, client_secret, api_url, start_date, window_size_days and
-persons_window_size_days (same defaults as the connector). Prints a one-line summary to stderr.
+Reads the config keys client_id, client_secret, api_url, start_date and the window sizes. What it reads comes
+in `--plan` (JSON: per stream, its path, page size, window length and setting, and whether its window operators
+are strict), which the benchmark builds from the manifest's facts (`plan()`): this program itself imports nothing
+heavier than requests, so its CPU time is the reading's. Prints a one-line summary to stderr.
 """
 import argparse
 import json
@@ -23,16 +25,8 @@ from typing import Iterator, List, Optional, Tuple
 
 import requests
 
-# stream -> (path, largest page size the endpoint accepts)
-STREAMS = {
-    "persons": ("/v2/persons", 50),
-    "absence_periods": ("/v2/absence-periods", 100),
-    "attendance_periods": ("/v2/attendance-periods", 100),
-}
-ORDER = ("persons", "absence_periods", "attendance_periods")
-# The manifest's start date and window lengths when the config names none.
+# The manifest's start date when the config names none.
 DEFAULT_START = "2010-01-01T00:00:00Z"
-DEFAULT_WINDOW_DAYS = {"persons": 3650, "absence_periods": 365, "attendance_periods": 365}
 SECOND = timedelta(seconds=1)
 _HOST = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*")
 
@@ -48,10 +42,18 @@ def start_of(config: dict) -> datetime:
     return parse_instant(config.get("start_date") or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
 
 
-def window_days(config: dict, stream: str) -> int:
-    """The connector's window length for a windowed stream: the config's, else the manifest's default."""
-    key = "persons_window_size_days" if stream == "persons" else "window_size_days"
-    return int(config.get(key) or DEFAULT_WINDOW_DAYS[stream])
+def plan() -> dict:
+    """What to read, from the manifest: each windowed list with its path, page size, windows and operators."""
+    from tools.stream_facts import FACTS  # here, not at the top: the reader itself runs without it
+
+    return {name: {"path": "/v2/" + FACTS[name].endpoint, "page_size": FACTS[name].page_size,
+                   "window_days": FACTS[name].window_days, "window_setting": FACTS[name].window_setting,
+                   "strict": FACTS[name].strict_window} for name in FACTS.windowed_lists}
+
+
+def window_days(config: dict, step: dict) -> int:
+    """The connector's window length for one stream of the plan: the config's, else the manifest's default."""
+    return int(config.get(step["window_setting"]) or step["window_days"])
 
 
 def windows(start: datetime, days: int, now: datetime) -> List[Tuple[datetime, datetime]]:
@@ -71,9 +73,9 @@ def windows(start: datetime, days: int, now: datetime) -> List[Tuple[datetime, d
     return out
 
 
-def window_filters(stream: str, lower: datetime, upper: datetime) -> dict:
+def window_filters(strict: bool, lower: datetime, upper: datetime) -> dict:
     """The first page's updated_at filters for one window, exactly as the connector sends them."""
-    if stream == "persons":  # strict operators, RFC 3339 in UTC
+    if strict:  # strict operators, RFC 3339 in UTC (persons)
         return {"updated_at.gt": (lower - SECOND).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "updated_at.lt": (upper + SECOND).strftime("%Y-%m-%dT%H:%M:%SZ")}
     return {"updated_at.gte": lower.strftime("%Y-%m-%dT%H:%M:%S"),  # inclusive, no offset
@@ -92,7 +94,8 @@ def utc_updated_at(record: dict) -> None:
 
 
 class Reader:
-    def __init__(self, config: dict, out=sys.stdout):
+    def __init__(self, config: dict, plan: dict, out=sys.stdout):
+        self.plan = plan
         self.base = (config.get("api_url") or "https://api.personio.de").rstrip("/")
         self.config = config
         self.out = out
@@ -124,8 +127,8 @@ class Reader:
         raise RuntimeError(f"gave up on {url}")
 
     def pages(self, stream: str, filters: dict) -> Iterator[list]:
-        path, size = STREAMS[stream]
-        url, params = self.base + path, {"limit": size, **filters}
+        step = self.plan[stream]
+        url, params = self.base + step["path"], {"limit": step["page_size"], **filters}
         while True:
             body = self.get(url, params)
             data = body.get("_data") or []
@@ -138,12 +141,12 @@ class Reader:
             url, params = self.base + href, None  # the cursor carries the window
 
     def read(self, stream: str, now: datetime) -> int:
-        start, days = start_of(self.config), window_days(self.config, stream)
+        start, days = start_of(self.config), window_days(self.config, self.plan[stream])
         count = 0
         write = self.out.write
         dumps = json.dumps
         for lower, upper in windows(start, days, now):
-            for data in self.pages(stream, window_filters(stream, lower, upper)):
+            for data in self.pages(stream, window_filters(self.plan[stream]["strict"], lower, upper)):
                 emitted_at = int(time.time() * 1000)
                 for record in data:
                     utc_updated_at(record)
@@ -156,14 +159,22 @@ class Reader:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.benchmark.reference_reader", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--streams", default=",".join(ORDER))
+    # `read`, as the connector's command line takes it, so one runner starts both programs
+    parser.add_argument("command", nargs="?", choices=["read"], default="read")
+    parser.add_argument("--config")
+    parser.add_argument("--plan", help="JSON: what to read (see plan()); every stream of it, in its order")
+    parser.add_argument("--print-plan", action="store_true", help="print the plan the manifest gives, and exit")
     args = parser.parse_args(argv)
+    if args.print_plan:
+        print(json.dumps(plan()))
+        return 0
+    if not args.config or not args.plan:
+        parser.error("--config and --plan are required")
     with open(args.config) as handle:
         config = json.load(handle)
-    streams = [s for s in args.streams.split(",") if s]
+    streams = list(json.loads(args.plan))
     started = time.monotonic()
-    reader = Reader(config)
+    reader = Reader(config, json.loads(args.plan))
     reader.login()
     now = datetime.now(timezone.utc)
     counts = {stream: reader.read(stream, now) for stream in streams}

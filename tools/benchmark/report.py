@@ -3,7 +3,7 @@ import json
 import os
 from typing import List, Optional, Tuple
 
-from tools.benchmark.scenarios import (BUCKETS, DEFAULT_SCENARIOS, EVERY_STREAM, MEMORY_FACTORS, RESUME_WINDOWS, SHORT,
+from tools.benchmark.scenarios import (BUCKETS, DEFAULT_SCENARIOS, EVERY_STREAM, MEMORY_FACTORS, RESUME_WINDOWS,
                                        STREAMS, TARGET_429, TARGET_BOUND, TARGET_CPU, TARGET_MEMORY, TARGET_REQUESTS,
                                        TARGET_SECONDS, TARGET_SPARSE, Bench, Result)
 
@@ -12,7 +12,7 @@ REPORT_ORDER = ("cpu", "sparse-history", "first-sync", "after-changes", "every-s
 
 def _by(results: List[Result], label: str) -> Optional[Result]:
     for result in results:
-        if result.run.label == label:
+        if result.label == label:
             return result
     return None
 
@@ -38,7 +38,7 @@ def report(bench: Bench) -> Tuple[str, bool]:
     lines.append(head)
     lines.append("-" * len(head))
     for result in results:
-        run = result.run
+        run = result
         if result.endpoint_minimum:
             least, flat = sum(result.endpoint_minimum.values()), ""
         elif result.minimum is not None:
@@ -55,45 +55,45 @@ def report(bench: Bench) -> Tuple[str, bool]:
     sparse = _by(results, "sparse-history")
     if sparse:
         m = sparse.minimum
-        ratio = sparse.run.total_requests / m.flat_total
-        targets.append(("1 sparse-history", "requests / unwindowed minimum", f"{sparse.run.total_requests}/{m.flat_total} = "
+        ratio = sparse.total_requests / m.flat_total
+        targets.append(("1 sparse-history", "requests / unwindowed minimum", f"{sparse.total_requests}/{m.flat_total} = "
                         f"{ratio:.2f}x", f"<= {TARGET_SPARSE}x", ratio <= TARGET_SPARSE))
     for result in results:
-        if result.run.label in ("sparse-history", "first-sync", "after-changes", "cpu connector"):
+        if result.label in ("sparse-history", "first-sync", "after-changes", "cpu connector"):
             m = result.minimum
-            ratio = result.run.total_requests / m.total
-            targets.append((f"1 {result.run.label}", "requests / windowed minimum", f"{result.run.total_requests}/"
+            ratio = result.total_requests / m.total
+            targets.append((f"1 {result.label}", "requests / windowed minimum", f"{result.total_requests}/"
                             f"{m.total} = {ratio:.3f}x", f"<= {TARGET_REQUESTS}x", ratio <= TARGET_REQUESTS))
     for label in ("first-sync", "every-stream"):
         result = _by(results, label)
         if result:
             bound, slowest = bound_of(result)
-            ratio = result.run.wall / bound
-            targets.append((f"2 {label}", f"wall / bound of {slowest}", f"{result.run.wall:.1f}/{bound:.1f} s = "
+            ratio = result.wall / bound
+            targets.append((f"2 {label}", f"wall / bound of {slowest}", f"{result.wall:.1f}/{bound:.1f} s = "
                             f"{ratio:.2f}x", f"<= {TARGET_BOUND}x", ratio <= TARGET_BOUND))
-            share = result.run.throttled / max(1, result.run.total_requests)
-            targets.append((f"2 {label}", "429 answers", f"{result.run.throttled}/{result.run.total_requests} = "
+            share = result.throttled / max(1, result.total_requests)
+            targets.append((f"2 {label}", "429 answers", f"{result.throttled}/{result.total_requests} = "
                             f"{share:.2%}", f"<= {TARGET_429:.0%}", share <= TARGET_429))
     every = _by(results, "every-stream")
     if every:
-        asked = sum(v for k, v in every.run.requests.items() if k != "token")
+        asked = sum(v for k, v in every.requests.items() if k != "token")
         least = sum(every.endpoint_minimum.values())
         ratio = asked / least
         targets.append(("1 every-stream", "data requests / minimum", f"{asked}/{least} = {ratio:.3f}x",
                         f"<= {TARGET_REQUESTS}x", ratio <= TARGET_REQUESTS))
-        read = sum(1 for name in EVERY_STREAM if every.run.records.get(name))
+        read = sum(1 for name in EVERY_STREAM if every.records.get(name))
         targets.append(("2 every-stream", "streams with records", f"{read}/{len(EVERY_STREAM)}",
                         f"{len(EVERY_STREAM)}", read == len(EVERY_STREAM)))
     a, ref = _by(results, "cpu connector"), _by(results, "cpu reference")
     if a and ref:
-        mine = a.run.cpu / a.run.total_records * 1e6
-        theirs = ref.run.cpu / ref.run.total_records * 1e6
+        mine = a.cpu / a.total_records * 1e6
+        theirs = ref.cpu / ref.total_records * 1e6
         targets.append(("3 cpu", "CPU µs per record / reference's", f"{mine:.0f}/{theirs:.0f} = "
                         f"{mine / theirs:.1f}x", f"<= {TARGET_CPU:.0f}x", mine / theirs <= TARGET_CPU))
-    peaks = {1: a.run.peak_mb if a else None}
+    peaks = {1: a.peak_mb if a else None}
     for factor in MEMORY_FACTORS:
         big = _by(results, f"memory {factor}x")
-        peaks[factor] = big.run.peak_mb if big else None
+        peaks[factor] = big.peak_mb if big else None
     if peaks[MEMORY_FACTORS[0]] and peaks[MEMORY_FACTORS[1]]:
         ratio = peaks[MEMORY_FACTORS[1]] / peaks[MEMORY_FACTORS[0]]
         shown = ", ".join(f"{k}x {v:.0f} MB" for k, v in peaks.items() if v)
@@ -103,16 +103,16 @@ def report(bench: Bench) -> Tuple[str, bool]:
     if repeats:
         kill_after, per_stream = repeats
         for stream, (again, allowed, one_window, count, lost, (before, after)) in per_stream.items():
-            targets.append((f"5 resume {SHORT[stream]}", "records read twice across a kill; lost",
+            targets.append((f"5 resume {stream}", "records read twice across a kill; lost",
                             f"{again} (largest of {count} windows: {one_window}); lost {lost}; requests "
                             f"{before} + {after}", f"<= {allowed} ({RESUME_WINDOWS}x one window); 0 lost",
                             again <= allowed and lost == 0))
     for result in results:
-        if not result.run.ok:
-            targets.append((result.run.label, "run succeeded", f"exit {result.run.exit_code} {result.run.errors[:1]}",
+        if not result.ok:
+            targets.append((result.label, "run succeeded", f"exit {result.exit_code} {result.errors[:1]}",
                             "exit 0, no error", False))
         if result.window_problems:
-            targets.append((result.run.label, "windows as assumed", "; ".join(result.window_problems)[:120],
+            targets.append((result.label, "windows as assumed", "; ".join(result.window_problems)[:120],
                             "same as the minimum's", False))
     if not bench.args.quick and set(bench.wanted) >= set(DEFAULT_SCENARIOS):
         targets.append(("6 make benchmark", "whole run", f"{bench.total_seconds:.0f} s", f"<= {TARGET_SECONDS} s",
@@ -128,8 +128,8 @@ def report(bench: Bench) -> Tuple[str, bool]:
 
     lines.append("")
     lines.append("notes")
-    lines.append(f"- command: {' '.join(bench.command)}; seed {bench.args.seed}; large company "
-                 f"{'/'.join(str(bench.sizes[s]) for s in STREAMS)} persons/absences/attendances"
+    lines.append(f"- command: {bench.command_line}; seed {bench.args.seed}; large company "
+                 f"{'/'.join(str(bench.sizes[s]) for s in STREAMS)} {'/'.join(STREAMS)}"
                  f"{' (--quick)' if bench.args.quick else ''}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}.")
     for result in results:
         shown = {k: v for k, v in result.config.items() if k not in ("client_id", "client_secret", "api_url")}
@@ -138,31 +138,31 @@ def report(bench: Bench) -> Tuple[str, bool]:
             "none" if not met.get("rate_limits") else str(met.get("rate_limits")))
         company = "/".join(str(met["company"][s]) for s in STREAMS)
         since = f", updated since {met['data_start']:%Y-%m-%d}" if met.get("data_start") else ""
-        lines.append(f"- {result.run.label}: {len(result.streams)} streams, company {company}{since}; config "
+        lines.append(f"- {result.label}: {len(result.streams)} streams, company {company}{since}; config "
                      f"{json.dumps(shown, sort_keys=True)} (every other key at the manifest's default); latency "
                      f"{1000 * met.get('latency_seconds', 0):.0f} ms, buckets {buckets}.")
     for result in results:
         if result.endpoint_minimum:
-            parts = ", ".join(f"{k} {v}/{result.run.requests.get(k, 0)}" for k, v in
+            parts = ", ".join(f"{k} {v}/{result.requests.get(k, 0)}" for k, v in
                               sorted(result.endpoint_minimum.items(), key=lambda kv: -kv[1]) if v > 2)
-            lines.append(f"- {result.run.label}: fewest/made requests per endpoint: {parts}; token calls "
-                         f"{result.run.requests.get('token', 0)}; records per stream: "
-                         + ", ".join(f"{k} {v}" for k, v in sorted(result.run.records.items())) + ".")
+            lines.append(f"- {result.label}: fewest/made requests per endpoint: {parts}; token calls "
+                         f"{result.requests.get('token', 0)}; records per stream: "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(result.records.items())) + ".")
         elif result.minimum is not None and result.minimum.windows:
             m = result.minimum
-            lines.append(f"- {result.run.label}: windows " + ", ".join(f"{SHORT[s]} {len(m.windows[s])}" for s in STREAMS)
+            lines.append(f"- {result.label}: windows " + ", ".join(f"{s} {len(m.windows[s])}" for s in STREAMS)
                          + "; fewest requests windowed/unwindowed " + ", ".join(
-                             f"{SHORT[s]} {m.pages[s]}/{m.flat_pages[s]}" for s in STREAMS)
+                             f"{s} {m.pages[s]}/{m.flat_pages[s]}" for s in STREAMS)
                          + f", tokens {m.tokens}; made " + ", ".join(
-                             f"{k} {v}" for k, v in sorted(result.run.requests.items())) + ".")
+                             f"{k} {v}" for k, v in sorted(result.requests.items())) + ".")
     if repeats:
         lines.append(f"- resume: the first sync was killed {repeats[0]:.0f} s after launch; 'read twice' counts ids read by "
                      f"both syncs (the killed one and the one resumed from its last state messages), 'lost' the "
                      f"emulator's ids read by neither, 'requests' the killed sync's plus the resumed one's per "
                      f"endpoint; the limit is {RESUME_WINDOWS}x the largest window's records.")
     if a and ref:
-        lines.append(f"- cpu: connector {a.run.cpu:.1f} CPU s for {a.run.total_records} records, reference reader "
-                     f"{ref.run.cpu:.1f} CPU s for {ref.run.total_records} (same windows, filters and output).")
+        lines.append(f"- cpu: connector {a.cpu:.1f} CPU s for {a.total_records} records, reference reader "
+                     f"{ref.cpu:.1f} CPU s for {ref.total_records} (same windows, filters and output).")
     lines.append("- minimum = fewest requests with the connector's windows, one token call for the sync; no-win = "
                  "ceil(records / largest page size) per endpoint plus the one token call. CPU and peak MB come "
                  "from the program's own rusage. The bound of a run is its slowest endpoint's fewest requests over "

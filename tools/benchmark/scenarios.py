@@ -1,9 +1,7 @@
 """The benchmark's scenarios: each starts its emulators, runs the connector (or the reference reader) and keeps
 what it measured for the report."""
 import json
-import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,21 +12,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from tools.benchmark.minimum import (EMPLOYMENTS, STREAMS, Minimum, check_employment_filters, check_windows,
                                      employments_minimum, every_stream_minimum, instants, minimum,
                                      window_counts)
-from tools.benchmark.launcher import Run, catalog, connector_command, run_program
+from tools.sync_runner import RunResult, SourceRunner, configured_catalog, discovered_catalog, find_command
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.personio_emulator.settings import PERSONIO_LIKE_RATE_LIMITS
-from tools.personio_emulator.streams import ALL_STREAMS
+from tools.stream_facts import FACTS
+from tools.benchmark.reference_reader import plan as reference_plan
 
-# The connector's stream names, in its manifest's order (the emulator names endpoints after the streams).
-EVERY_STREAM = ("persons", "absence_periods", "attendance_periods", "person_custom_attributes", "employments",
-                "absence_period_breakdowns", "compensations", "org_units", "legal_entities", "workplaces",
-                "cost_centers", "jobs", "salary_bands", "absence_types", "projects", "compensation_types",
-                "recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories",
-                "recruiting_application_stage_transitions", "deletions")
-# the webhook list is no stream of its own: the deletions stream reads it to find its webhook
-assert set(EVERY_STREAM) == (set(ALL_STREAMS) - {"webhooks"}) | {"person_custom_attributes"}
-SHORT = {"persons": "persons", "absence_periods": "absences", "attendance_periods": "attendances",
-         "employments": "employments"}
+EVERY_STREAM = FACTS.names
 
 FULL_SIZES = {"persons": 1_000, "absence_periods": 10_000, "attendance_periods": 100_000}
 QUICK_SIZES = {"persons": 100, "absence_periods": 1_000, "attendance_periods": 10_000}
@@ -48,6 +38,10 @@ RESUME_WINDOWS = 2  # resume: records read by both syncs may be at most this man
 
 # What cpu and memory raise through the config (a user with a larger quota can): the client-side request ceilings.
 FAST_CONFIG = {"periods_requests_per_second": 1000, "persons_requests_per_second": 1000}
+ROOT = Path(__file__).resolve().parents[2]
+# Both programs run with the environment the connector's Docker image sets: MALLOC_ARENA_MAX=2 keeps glibc
+# from giving each worker thread its own malloc arena, whose memory otherwise grows with the data read.
+PROGRAM_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
 
 TARGET_SPARSE = 2.0
 TARGET_REQUESTS = 1.1
@@ -67,22 +61,71 @@ def default_config(emu: Emulator, **extra) -> dict:
 
 @dataclass
 class Result:
-    scenario: str
-    run: Run
+    """One measured run: what the program printed and used (`run`), and what the emulator saw of it."""
+
+    label: str
+    run: RunResult
     minimum: Optional[Minimum] = None
     window_problems: List[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     emulator_settings: dict = field(default_factory=dict)  # company, latency and buckets the run met
     streams: Tuple[str, ...] = STREAMS
-    endpoint_minimum: Dict[str, int] = field(default_factory=dict)  # g: fewest requests per endpoint
+    endpoint_minimum: Dict[str, int] = field(default_factory=dict)  # every-stream: fewest requests per endpoint
+    requests: Dict[str, int] = field(default_factory=dict)  # per endpoint, as the emulator counted them
+    throttled: int = 0
+    problems: List[str] = field(default_factory=list)  # what the scenario found wrong
+
+    @property
+    def scenario(self) -> str:
+        return self.label.split()[0]
+
+    @property
+    def wall(self) -> float:
+        return self.run.seconds
+
+    @property
+    def cpu(self) -> float:
+        return self.run.cpu_seconds
+
+    @property
+    def peak_mb(self) -> float:
+        return self.run.peak_mb
+
+    @property
+    def records(self) -> Dict[str, int]:
+        return self.run.record_counts
+
+    @property
+    def total_records(self) -> int:
+        return self.run.total_records()
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def killed(self) -> bool:
+        """Stopped on purpose (an interrupted sync), not at the timeout."""
+        return self.run.killed == "stopped on purpose"
+
+    @property
+    def errors(self) -> List[str]:
+        return self.run.error_messages + self.problems
+
+    @property
+    def ok(self) -> bool:
+        ended = self.run.exit_code == 0 if self.run.killed is None else self.killed
+        return ended and not self.errors
 
 
 class Bench:
     def __init__(self, args):
         self.args = args
         self.sizes = QUICK_SIZES if args.quick else FULL_SIZES
-        self.command = connector_command(args.manifest)
-        self.workdir = Path(tempfile.mkdtemp(prefix="personio-benchmark-"))
+        # `--manifest`: source-declarative-manifest on that file instead of the installed command
+        self.command = [str(Path(sys.executable).parent / "source-declarative-manifest")] if args.manifest else None
+        self.manifest_args = ["--manifest-path", args.manifest] if args.manifest else []
+        self.command_line = " ".join([*(self.command or [find_command()]), "read", *self.manifest_args])
         self.results: List[Result] = []
         self.notes: List[str] = []
         self.timeout = 1200
@@ -110,11 +153,14 @@ class Bench:
         emu.settings.retry_after_on_429 = False
         return emu
 
-    def write(self, name: str, content) -> str:
-        path = self.workdir / name
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            json.dump(content, handle)
-        return str(path)
+    def runner(self, command=None) -> SourceRunner:
+        """A runner that measures CPU and peak memory, with the environment of the connector's Docker image."""
+        return SourceRunner(command or self.command, env=PROGRAM_ENVIRONMENT, cwd=str(ROOT), timeout=self.timeout,
+                            kill_at_timeout=True, measure=True)
+
+    def catalog(self, sync_mode: str, streams: Sequence[str]) -> dict:
+        """`streams` configured from what discover returns, as Airbyte configures them."""
+        return configured_catalog(discovered_catalog(self.command, self.manifest_args), sync_mode, streams)
 
     def add(self, result: Result) -> Result:
         with self._lock:
@@ -128,20 +174,22 @@ class Bench:
     def connector(self, label: str, emu: Emulator, config: dict, sync_mode: str = "full_refresh",
                   states: Optional[Dict[str, dict]] = None, keep_ids: bool = False,
                   streams: Sequence[str] = STREAMS, stop_when=None) -> Result:
-        tag = label.replace(" ", "_")
         config = {**config, **self.extra}
-        argv = [*self.command, "--config", self.write(f"config-{tag}.json", config),
-                "--catalog", self.write(f"catalog-{tag}.json", catalog(sync_mode, streams))]
-        if states:
-            argv += ["--state", self.write(f"state-{tag}.json", list(states.values()))]
-        return self._measure(label, emu, config, argv, states, keep_ids, tuple(streams), stop_when)
+        catalog = self.catalog(sync_mode, streams)
+
+        def run() -> RunResult:
+            return self.runner().read(config, catalog, state=list(states.values()) if states else None,
+                                      extra_args=self.manifest_args, records="ids" if keep_ids else "count",
+                                      stop_when=stop_when)
+        return self._measure(label, emu, config, run, states, tuple(streams))
 
     def reference(self, label: str, emu: Emulator, config: dict) -> Result:
-        argv = [sys.executable, "-m", "tools.benchmark.reference_reader",
-                "--config", self.write(f"config-{label.replace(' ', '_')}.json", config)]
-        return self._measure(label, emu, config, argv, None, False, STREAMS, None)
+        reader = self.runner([sys.executable, "-m", "tools.benchmark.reference_reader"])
+        plan = ["--plan", json.dumps(reference_plan())]
+        return self._measure(label, emu, config, lambda: reader.run("read", config=config, records="count",
+                                                                    extra_args=plan), None, STREAMS)
 
-    def _measure(self, label, emu, config, argv, states, keep_ids, streams, stop_when) -> Result:
+    def _measure(self, label, emu, config, run_program, states, streams) -> Result:
         emu.stats.reset()
         now = datetime.now(timezone.utc)
         if streams == (EMPLOYMENTS,):
@@ -151,23 +199,23 @@ class Bench:
         company = {s: emu.company.size(s) for s in STREAMS}
         settings = {"latency_seconds": emu.settings.latency_seconds, "rate_limits": dict(emu.settings.rate_limits),
                     "company": company, "data_start": emu.settings.data_start}
-        run = run_program(label, argv, self.workdir, self.timeout, keep_ids, stop_when)
+        result = Result(label, run_program(), expected, [], config, settings, streams)
         snapshot = emu.stats.snapshot()
-        run.requests = dict(snapshot["requests"])
-        run.throttled = sum(snapshot["throttled"].values())
-        result = Result(label.split()[0], run, expected, [], config, settings, streams)
+        result.requests = dict(snapshot["requests"])
+        result.throttled = sum(snapshot["throttled"].values())
         if streams == EVERY_STREAM:
             result.endpoint_minimum = every_stream_minimum(emu, config, now)
         elif streams == (EMPLOYMENTS,):
             result.window_problems = check_employment_filters(emu, config)
         elif label != "resume killed":  # killed half-way through its windows
             result.window_problems, _ = check_windows(emu, expected)
-        if run.killed and run.ok:
+        if result.killed and result.ok:
             status = "killed on purpose"
         else:
-            status = "ok" if run.ok else f"FAILED (exit {run.exit_code}) {run.errors[:2]} {run.stderr[-300:]}"
-        print(f"  {run.label:<24} {run.wall:6.1f} s  {run.total_records:>8} records  {run.total_requests:>6} "
-              f"requests  {status}", file=sys.stderr, flush=True)
+            status = "ok" if result.ok else (f"FAILED (exit {result.run.exit_code}) {result.errors[:2]} "
+                                             f"{result.run.stderr[-300:]}")
+        print(f"  {result.label:<24} {result.wall:6.1f} s  {result.total_records:>8} records  "
+              f"{result.total_requests:>6} requests  {status}", file=sys.stderr, flush=True)
         return result
 
     # -- scenarios -----------------------------------------------------------------------------------------
@@ -206,7 +254,7 @@ class Bench:
             rounds["connector"].append(self.connector("cpu connector", emu, config))
             rounds["reference"].append(self.reference("cpu reference", emu, config))
         for program, runs in rounds.items():
-            per_record = [r.run.cpu / max(1, r.run.total_records) * 1e6 for r in runs]
+            per_record = [r.cpu / max(1, r.total_records) * 1e6 for r in runs]
             self.add(runs[per_record.index(min(per_record))])
             self.note(f"cpu: {program} CPU per record in each round: {', '.join(f'{v:.0f}' for v in per_record)} µs; "
                       f"the lowest counts.")
@@ -228,21 +276,21 @@ class Bench:
         changed = {s: set(emu.company.update(s, fraction=CHANGED_SHARE)) for s in STREAMS}
         time.sleep(1.1)  # the changes are stamped "now": let the connector's now be past them
         after = self.connector("after-changes", emu, default_config(emu), sync_mode="incremental",
-                               states=first.run.states, keep_ids=True)
+                               states=first.run.stream_states, keep_ids=True)
         missing = sum(len(ids - after.run.ids.get(s, set())) for s, ids in changed.items())
         self.note(f"after-changes: {sum(len(v) for v in changed.values())} records changed "
-                  f"({', '.join(f'{len(v)} {SHORT[s]}' for s, v in changed.items())}); "
+                  f"({', '.join(f'{len(v)} {s}' for s, v in changed.items())}); "
                   f"{missing} of them missing from its output.")
         if missing:
-            after.run.errors.append(f"{missing} changed records not read")
+            after.problems.append(f"{missing} changed records not read")
         self.add(after)
 
     def every_stream(self) -> None:
         with self.limited(self.emulator({s: n // EVERY_STREAM_SHARE for s, n in self.sizes.items()})) as emu:
             every = self.connector("every-stream", emu, default_config(emu), streams=EVERY_STREAM)
-            missing = [s for s in EVERY_STREAM if not every.run.records.get(s)]
+            missing = [s for s in EVERY_STREAM if not every.records.get(s)]
             if missing:
-                every.run.errors.append(f"no records from {', '.join(missing)}")
+                every.problems.append(f"no records from {', '.join(missing)}")
             self.add(every)
 
     def resume(self) -> None:
@@ -258,7 +306,7 @@ class Bench:
             first = self.add(self.connector("resume killed", emu, config, sync_mode="incremental",
                                             keep_ids=True, stop_when=half_way))
             second = self.add(self.connector("resume resumed", emu, config, sync_mode="incremental",
-                                             states=first.run.states, keep_ids=True))
+                                             states=first.run.stream_states, keep_ids=True))
             spans = minimum(emu, config, datetime.now(timezone.utc)).windows
             missing = {s: len(set(emu.company.ids(s)) - first.run.ids.get(s, set()) - second.run.ids.get(s, set()))
                        for s in STREAMS}
@@ -266,12 +314,12 @@ class Bench:
             for stream in STREAMS:
                 one_window = max(window_counts(stream, instants(emu, stream), spans[stream]))
                 again = len(first.run.ids.get(stream, set()) & second.run.ids.get(stream, set()))
-                requests = (first.run.requests.get(stream, 0), second.run.requests.get(stream, 0))
+                requests = (first.requests.get(stream, 0), second.requests.get(stream, 0))
                 repeats[stream] = (again, RESUME_WINDOWS * one_window, one_window, len(spans[stream]), missing[stream],
                                    requests)
-            self.repeats = (first.run.wall, repeats)
+            self.repeats = (first.wall, repeats)
             if any(missing.values()):
-                second.run.errors.append(f"records lost across the interruption: {missing}")
+                second.problems.append(f"records lost across the interruption: {missing}")
 
     def employments(self) -> None:
         with self.limited(self.emulator(self.sizes)) as emu:
@@ -280,7 +328,7 @@ class Bench:
             _, wanted = employments_minimum(emu, config)
             missing = len(wanted - run.run.ids.get(EMPLOYMENTS, set()))
             if missing:
-                run.run.errors.append(f"{missing} employments not read")
+                run.problems.append(f"{missing} employments not read")
             self.add(run)
 
     def memory(self) -> None:

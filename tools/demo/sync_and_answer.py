@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult, SourceRunner, configured_catalog, cursor_value, redacted
 
 # The streams check requires; any other stream a Personio account cannot read is left out with a message.
-REQUIRED_STREAMS = ("persons", "absence_periods", "attendance_periods")
+REQUIRED_STREAMS = FACTS.required
 # The streams the emulator can create and delete records in.
-WINDOWED_STREAMS = REQUIRED_STREAMS
-# What the demo updates between the reads besides the windowed lists (a share of each).
-UPDATED_STREAMS = ("employments", "recruiting_applications", "recruiting_candidates")
+WINDOWED_STREAMS = FACTS.windowed_lists
+# What the demo updates between the reads besides the windowed lists (a share of each): the other lists keyed by
+# id and read from a saved state.
+UPDATED_STREAMS = tuple(name for name in FACTS.of_kind("per_parent", "open_ended") if FACTS[name].primary_key == ("id",))
 DATABASE = "personio.duckdb"
 ENV_CLIENT_ID = "PERSONIO_CLIENT_ID"
 ENV_CLIENT_SECRET = "PERSONIO_CLIENT_SECRET"

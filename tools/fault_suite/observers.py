@@ -6,8 +6,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from tools.personio_emulator import Emulator, Fault
 from tools.fault_suite.settings import STREAMS
+from tools.personio_emulator import Emulator, Fault
 
 
 class TokenLog:

@@ -2,9 +2,11 @@
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from tools.fault_suite.settings import STREAMS
+from tools.stream_facts import FACTS
 from tools.personio_emulator import Emulator
 from tools.personio_emulator.webhooks import DELETION_EVENTS, ENTITY_KEYS
-from tools.fault_suite.settings import PRIMARY_KEYS, RECRUITING_LISTS, STREAMS
+from tools.sync_runner import RunResult, cursor_value
 
 
 Key = Any  # a record's primary key: its id, or a tuple for composite keys
@@ -13,10 +15,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def key_of(stream: str, data: Mapping[str, Any]) -> Key:
-    fields = PRIMARY_KEYS.get(stream)
-    if fields is None:
-        return data.get("id")
-    return tuple(data.get(name) for name in fields)
+    return FACTS.key_of(stream, data)
 
 
 def exact(emulator: Emulator, stream: str, record_id: str) -> datetime:
@@ -33,7 +32,7 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
     for stream in streams:
         if stream in STREAMS:
             snap[stream] = {r["id"]: parse_instant(r["updated_at"]) for r in company.records(stream)}
-        elif stream == "employments" or stream in RECRUITING_LISTS:
+        elif FACTS[stream].kind in ("per_parent", "open_ended") and FACTS[stream].primary_key == ("id",):
             snap[stream] = {record_id: exact(emulator, stream, record_id) for record_id in company.ids(stream)}
         elif stream == "person_custom_attributes":
             snap[stream] = {(p["id"], a["id"]): parse_instant(p["updated_at"])
@@ -71,3 +70,9 @@ def deleted_id(event: Mapping[str, Any]) -> Any:
 
 def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cursor_at(run: RunResult, stream: str) -> Optional[datetime]:
+    """The stream's last emitted cursor: the window cursor, or a per-parent stream's global one."""
+    value = cursor_value(run.states.get(stream))
+    return parse_instant(value) if value else None

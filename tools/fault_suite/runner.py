@@ -1,13 +1,13 @@
 """Running one fault row: its emulator, the fault, the sync (and the next one), judged."""
 
-from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 from tools.fault_suite.connector import catalog, run_connector
-from tools.fault_suite.judge import Outcome, judge, judge_next_sync, secrets_seen
+from tools.fault_suite.judge import HAPPENED, NO_SECRET, OWN_CHECK, Outcome, judge, judge_next_sync, secrets_seen
 from tools.fault_suite.observers import AfterRequests, FirstFired, ForeignHost, TokenLog
 from tools.fault_suite.records import parse_instant, snapshot
 from tools.fault_suite.scenario import Context, Scenario
 from tools.fault_suite.settings import COMPANY
 from tools.fault_suite.windows import config_over_windows
+from tools.personio_emulator import Emulator, EmulatorSettings, Fault
 
 
 def run_scenario(scenario: Scenario, sleep_scale: float = 1) -> Outcome:
@@ -47,19 +47,20 @@ def run_scenario(scenario: Scenario, sleep_scale: float = 1) -> Outcome:
                                        emulator.client_secret, tokens.tokens)
         outcome.tokens_issued = len(tokens.tokens)
         if outcome.secrets:
-            outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+            outcome.add(NO_SECRET, f"secret seen in the output: {', '.join(outcome.secrets)}")
         for fault in faults:
             if not fault.fired:
-                outcome.problems.append(f"fault {fault.kind} never fired: the scenario did not happen")
+                outcome.add(HAPPENED, f"fault {fault.kind} never fired: the scenario did not happen")
         if trigger is not None and not trigger.fired:
-            outcome.problems.append("the mid-sync change never happened (too few requests)")
+            outcome.add(HAPPENED, "the mid-sync change never happened (too few requests)")
         if foreign is not None:
             outcome.notes.append(f"{len(foreign.requests)} request(s) reached the foreign host")
         token_answers = {s: n for s, n in emulator.stats.status_codes.get("token", {}).items() if s != 200}
         if token_answers:
             outcome.notes.append("token endpoint also answered " + ", ".join(f"{s} x{n}" for s, n in token_answers.items()))
         if scenario.check is not None:
-            outcome.problems.extend(scenario.check(context))
+            for problem in scenario.check(context):
+                outcome.add(OWN_CHECK, problem)
         outcome.notes.extend(context.notes)
         return outcome
     finally:

@@ -3,20 +3,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
-from tools.personio_emulator import Emulator
-from tools.fault_suite.connector import Run
 from tools.fault_suite.observers import ForeignHost, TokenLog
 from tools.fault_suite.records import Key, Snapshot
 from tools.fault_suite.settings import STREAMS
 from tools.fault_suite.windows import outage_bound_seconds
+from tools.personio_emulator import Emulator
+from tools.sync_runner import RunResult
 
 
 COMPLETES, FAILS, EITHER = "completes", "fails clearly", "completes, or fails clearly"
 
 
 @dataclass(frozen=True)
-
-
 class Scenario:
     name: str
     fault: str  # what goes wrong, as the table says it
@@ -54,18 +52,16 @@ class Scenario:
 
 
 @dataclass
-
-
 class Context:
     scenario: Scenario
     emulator: Emulator
-    run: Run
+    run: RunResult
     tokens: TokenLog
     foreign: Optional[ForeignHost]
     snap: Snapshot
     config: Mapping[str, Any]
     prepared: Any = None
-    second: Optional[Run] = None  # the sync that resumed, for scenarios that resume
+    second: Optional[RunResult] = None  # the sync that resumed, for scenarios that resume
     notes: List[str] = field(default_factory=list)  # for the row's notes
 
 

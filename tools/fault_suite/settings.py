@@ -1,9 +1,10 @@
 """The fault suite's company, windows, budgets and time bounds."""
 from typing import Any, Dict
 
+from tools.stream_facts import FACTS
 
 # The windowed lists: what a scenario reads unless it names its streams.
-STREAMS = ("persons", "absence_periods", "attendance_periods")
+STREAMS = FACTS.windowed_lists
 
 # Several pages per window and several windows per stream, small enough for a sync in seconds. The data
 # span 2021-01-01 to yesterday, so 180-day windows give a dozen windows per period stream and 365-day
@@ -14,7 +15,7 @@ WINDOWS = {"start_date": "2021-01-01T00:00:00Z", "window_size_days": 180, "perso
 # The manifest's own window sizes (365 days, persons 3650): a None removes the field WINDOWS sets, and
 # num_workers, left out of configs, is the manifest's default (10) too.
 DEFAULT_WINDOWS = {"window_size_days": None, "persons_window_size_days": None}
-DEFAULT_NUM_WORKERS = 10
+DEFAULT_NUM_WORKERS = FACTS.default_workers
 # Where rate limiting is not under test: the per-parent and other budgets (10/s by default) would make a
 # 50-person company's employments, breakdowns and 70 months of compensations cost half a minute a sync.
 FAST_BUDGETS = {"per_parent_requests_per_second": 100, "other_requests_per_second": 100}
@@ -32,17 +33,8 @@ OUTAGE_LIMIT_SECONDS = 180
 # sharing a loaded machine.
 SLACK_SECONDS = 30
 
-# Each stream's primary key (the manifest's) where it is not `id`, and its cursor field where it is not
-# `updated_at`; the streams read whole have no cursor.
-PRIMARY_KEYS = {"person_custom_attributes": ("person_id", "id"), "absence_period_breakdowns": ("absence_period_id", "date"),
-                "compensations": ("id", "month"), "org_units": ("type", "id"),
-                "recruiting_application_stage_transitions": ("application_id", "id"), "deletions": ("stream", "id")}
-CURSOR_FIELDS = {"absence_period_breakdowns": "absence_period_updated_at", "compensations": "month",
-                 "recruiting_application_stage_transitions": "application_updated_at", "deletions": "occurred_at"}
 # Streams whose records come in windows of updated_at, and whose windows they follow (duplicates within a
 # second of a window edge are expected there).
-WINDOWED = {"persons": "persons", "absence_periods": "absence_periods", "attendance_periods": "attendance_periods",
-            "person_custom_attributes": "persons", "absence_period_breakdowns": "absence_periods"}
-RECRUITING_LISTS = ("recruiting_applications", "recruiting_candidates")
+WINDOWED = {name: FACTS.window_parent(name) for name in FACTS.names if FACTS.window_parent(name)}
 
 Message = Dict[str, Any]

@@ -3,9 +3,9 @@ import concurrent.futures
 import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from tools.fault_suite.judge import Outcome
+from tools.fault_suite.judge import HARNESS, Outcome
 from tools.fault_suite.runner import run_scenario
-from tools.fault_suite.scenarios import SCENARIO_LIST, SCENARIOS
+from tools.fault_suite.scenarios import SCENARIOS, SCENARIO_LIST
 from tools.fault_suite.scenarios.bad_configs import BAD_CONFIGS, run_bad_config
 from tools.fault_suite.scenarios.interruptions import interruption_trials, run_trial
 from tools.fault_suite.scenarios.secrets import run_debug_read, run_wrong_secret
@@ -51,7 +51,7 @@ class Suite:
         except Exception as error:  # a broken harness shows as a row, not as a hung suite
             outcome = Outcome(name, "harness", "", "")
             outcome.result = "harness error"
-            outcome.problems.append(f"the harness failed: {error!r}")
+            outcome.add(HARNESS, f"the harness failed: {error!r}")
             return outcome
 
     def names(self, group: Optional[str] = None) -> List[str]:

@@ -2,10 +2,10 @@
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from tools.personio_emulator import Emulator
-from tools.benchmark.reference_reader import window_days
+from tools.stream_facts import FACTS
 from tools.fault_suite.records import parse_instant
 from tools.fault_suite.settings import MAX_RETRIES, RETRY_BUDGET_SECONDS, SLACK_SECONDS, WINDOWED, WINDOWS
+from tools.personio_emulator import Emulator
 
 
 def config_over_windows(emulator: Emulator, changes: Mapping[str, Any]) -> Dict[str, Any]:
@@ -16,10 +16,7 @@ def config_over_windows(emulator: Emulator, changes: Mapping[str, Any]) -> Dict[
 
 def window_steps(config: Mapping[str, Any]) -> Dict[str, timedelta]:
     """The window length of each windowed stream (custom attributes and breakdowns follow their parents')."""
-    periods = timedelta(days=window_days(config, "attendance_periods"))
-    own = {"persons": timedelta(days=window_days(config, "persons")),
-           "absence_periods": periods, "attendance_periods": periods}
-    return {stream: own[parent] for stream, parent in WINDOWED.items()}
+    return {stream: timedelta(days=FACTS.window_days(stream, config)) for stream in WINDOWED}
 
 
 def windows_of(config: Mapping[str, Any], stream: str, now: Optional[datetime] = None) -> List[Tuple[datetime, datetime]]:

@@ -86,6 +86,16 @@ def one_employment(emu, endpoint, params):
     return blob, f"Employment {params['id']} of person {params['person_id']} not found"
 
 
+def one_listed(emu, endpoint, params):
+    """One record of a "listed" generator (the entry's `records`), found by its id."""
+    company = emu.company
+    scopes = frozenset(emu.settings.granted_scopes)
+    with company._lock:
+        made = generator(endpoint)(View(company.on_demand, endpoint, {}, params.get("parent"), scopes)) or []
+    found = next((record for record in made if record.get("id") == params["id"]), None)
+    return (None if found is None else json_bytes(found)), f"No {endpoint.stream} record {params['id']}"
+
+
 # -- per-parent and built-on-use streams -------------------------------------------------------------------
 
 def employments(emu, endpoint, query, limit: int, scopes) -> Optional[Page]:

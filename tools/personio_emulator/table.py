@@ -51,7 +51,7 @@ class Endpoint:
     default_sort: str = ""  # the order when no `sort` is sent; `sort_setting` names a setting overriding it
     sort_setting: str = ""
     order: str = ""  # how records come, for readers (the README)
-    links: str = "cursor"  # "cursor": _data/_meta envelope, opaque cursors; "none": a bare record
+    links: str = "cursor"  # "cursor": the _data/_meta envelope with self and next links; "none": a bare record
     beta: bool = False  # Personio still documents `Beta: true` (settings.beta_header_required enforces it)
     cursor_wins: bool = False  # filters sent again next to a cursor are ignored, not a 400 (contract §8)
     faults: bool = True  # request and page faults play here
@@ -61,7 +61,7 @@ class Endpoint:
 
     @property
     def one_record(self) -> bool:
-        return self.max_limit == 0 and self.method == "GET"
+        return self.links == "none" and self.method == "GET"
 
 
 def _ordered(kind: str, name: str, ops) -> Dict[str, Filter]:
@@ -202,9 +202,14 @@ LIST_OF = {e.stream: e for e in LISTS}
 BETA_STREAMS = frozenset(e.stream for e in LISTS if e.beta)
 CURSOR_WINS = frozenset(e.stream for e in LISTS if e.cursor_wins)
 
+
+def path_pattern(path: str) -> "re.Pattern":
+    """A path with {name} parameters as a regular expression whose groups are those names."""
+    return re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + r"\Z")
+
+
 _LITERAL = {e.path: e for e in ENDPOINTS if "{" not in e.path}
-_TEMPLATES = [(re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(e.path)) + r"\Z"), e)
-              for e in ENDPOINTS if "{" in e.path]
+_TEMPLATES = [(path_pattern(e.path), e) for e in ENDPOINTS if "{" in e.path]
 
 
 def route(path: str) -> Optional[Tuple[Endpoint, Dict[str, str]]]:

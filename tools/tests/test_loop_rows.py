@@ -2,7 +2,8 @@
 writing in a loop row and in a row without a fault, and every row killed quickly if the connector loops."""
 from tools.fault_suite.scenario import COMPLETES, FAILS
 from tools.fault_suite.scenarios import SCENARIO_LIST
-from tools.fault_suite.scenarios.links_and_loops import LOOP_DEADLINE_SECONDS, LOOP_SHAPES, LOOPED_STREAMS, WRITINGS
+from tools.fault_suite.scenarios.links_and_loops import LOOP_DEADLINE_SECONDS, LOOP_SHAPES, LOOPED, LOOPED_STREAMS, WRITINGS
+from tools.stream_facts import FACTS
 from tools.personio_emulator import EmulatorSettings
 from tools.personio_emulator.faults import LOOP_KINDS
 
@@ -18,7 +19,8 @@ def test_every_loop_kind_on_every_looped_list_fails_clearly_and_resumes():
     assert set(LOOP_SHAPES) == LOOP_KINDS
     played = {(s.faults[0]["kind"], s.faults[0]["stream"]) for s in loops}
     assert played == {(kind, stream) for kind in LOOP_KINDS for stream in LOOPED_STREAMS}
-    assert set(LOOPED_STREAMS) == {"attendance_periods", "employments", "compensations", "recruiting_applications"}
+    assert {FACTS[stream].kind for stream in LOOPED_STREAMS} == set(LOOPED) == {"windowed", "per_parent", "monthly", "open_ended"}
+    assert all(FACTS[stream].kind == kind for kind, (stream, _) in LOOPED.items())
     for scenario in loops:
         assert scenario.expect == FAILS and scenario.resume and scenario.check is not None
         assert scenario.faults[0]["stream"] in scenario.streams and len(scenario.streams) == 2

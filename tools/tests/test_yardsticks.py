@@ -9,7 +9,8 @@ import pytest
 from tools.benchmark.minimum import compensation_months, lookback_records, minimum, spans_to_read
 from tools.fault_suite.settings import DEFAULT_NUM_WORKERS
 from tools.personio_emulator import Emulator, EmulatorSettings
-from tools.benchmark.reference_reader import DEFAULT_WINDOW_DAYS, window_days
+from tools.benchmark.reference_reader import plan, window_days
+from tools.stream_facts import FACTS
 
 MANIFEST = Path(__file__).resolve().parents[2] / "source_personio" / "manifest.yaml"
 
@@ -21,9 +22,12 @@ def test_default_window_lengths_and_workers_are_the_manifests():
     periods = re.search(r"config\.get\('window_size_days'\) or (\d+)", text)
     persons = re.search(r"config\.get\('persons_window_size_days'\) or (\d+)", text)
     assert periods and persons
-    assert window_days({}, "attendance_periods") == DEFAULT_WINDOW_DAYS["attendance_periods"] == int(periods.group(1))
-    assert window_days({}, "persons") == DEFAULT_WINDOW_DAYS["persons"] == int(persons.group(1))
-    assert window_days({"window_size_days": 30}, "absence_periods") == 30
+    for stream in FACTS.windowed_lists:
+        default = persons if FACTS[stream].window_setting == "persons_window_size_days" else periods
+        assert FACTS.window_days(stream, {}) == window_days({}, plan()[stream]) == int(default.group(1)), stream
+    assert FACTS.window_days("absence_periods", {"window_size_days": 30}) == 30
+    assert window_days({"window_size_days": 30}, plan()["absence_periods"]) == 30
+    assert FACTS.window_days("person_custom_attributes", {"persons_window_size_days": 7}) == 7
 
 
 def test_compensation_months_run_from_the_start_month_to_now_across_a_year_end():

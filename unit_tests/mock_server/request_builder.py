@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from airbyte_cdk.test.mock_http import HttpRequest
 
+from tools.stream_facts import FACTS
+
 from .config import CLIENT_ID, CLIENT_SECRET
 
 API_URL = "https://api.personio.de"
@@ -23,16 +25,10 @@ RECRUITING_PAGE_SIZE = 200
 WEBHOOK_EVENTS_PAGE_SIZE = 200
 LIST_PAGE_SIZE = 100
 
-# The plain full-refresh lists: stream name -> endpoint path under /v2 (each asked with `limit=100`).
+# The plain full-refresh lists (read whole, one list, a documented page size): stream name -> endpoint path under
+# /v2 (each asked with `limit=100`).
 PLAIN_LIST_ENDPOINTS = {
-    "legal_entities": "legal-entities",
-    "workplaces": "workplaces",
-    "cost_centers": "cost-centers",
-    "jobs": "jobs",
-    "salary_bands": "salary-bands",
-    "absence_types": "absence-types",
-    "projects": "projects",
-    "compensation_types": "compensations/types",
+    stream.name: stream.endpoint for stream in FACTS if stream.kind == "whole" and not stream.partitions and stream.page_size
 }
 
 

@@ -3,51 +3,32 @@ from unittest import TestCase
 from airbyte_cdk.models import SyncMode
 from freezegun import freeze_time
 
+from tools.stream_facts import FACTS
+
 from .config import ConfigBuilder
 from .helpers import run_discover
 
 _BOTH = (SyncMode.full_refresh, SyncMode.incremental)
 _FULL_REFRESH = (SyncMode.full_refresh,)
 
-# stream: (sync modes, cursor field, primary key), as the manifest declares them
+# stream: (sync modes, cursor field, primary key), as the manifest declares them (tools/stream_facts.py reads it)
 _CATALOG = {
-    "persons": (_BOTH, ["updated_at"], [["id"]]),
-    "absence_periods": (_BOTH, ["updated_at"], [["id"]]),
-    "attendance_periods": (_BOTH, ["updated_at"], [["id"]]),
-    "person_custom_attributes": (_BOTH, ["updated_at"], [["person_id"], ["id"]]),
-    "employments": (_BOTH, ["updated_at"], [["id"]]),
-    "absence_period_breakdowns": (_BOTH, ["absence_period_updated_at"], [["absence_period_id"], ["date"]]),
-    "compensations": (_BOTH, ["month"], [["id"], ["month"]]),
-    "recruiting_applications": (_BOTH, ["updated_at"], [["id"]]),
-    "recruiting_candidates": (_BOTH, ["updated_at"], [["id"]]),
-    "recruiting_application_stage_transitions": (_BOTH, ["application_updated_at"], [["application_id"], ["id"]]),
-    "deletions": (_BOTH, ["occurred_at"], [["stream"], ["id"]]),
-    "org_units": (_FULL_REFRESH, None, [["type"], ["id"]]),
-    "legal_entities": (_FULL_REFRESH, None, [["id"]]),
-    "workplaces": (_FULL_REFRESH, None, [["id"]]),
-    "cost_centers": (_FULL_REFRESH, None, [["id"]]),
-    "jobs": (_FULL_REFRESH, None, [["id"]]),
-    "salary_bands": (_FULL_REFRESH, None, [["id"]]),
-    "absence_types": (_FULL_REFRESH, None, [["id"]]),
-    "projects": (_FULL_REFRESH, None, [["id"]]),
-    "compensation_types": (_FULL_REFRESH, None, [["id"]]),
-    "recruiting_jobs": (_FULL_REFRESH, None, [["id"]]),
-    "recruiting_categories": (_FULL_REFRESH, None, [["id"]]),
+    stream.name: (_BOTH if stream.incremental else _FULL_REFRESH, [stream.cursor_field] if stream.incremental else None,
+                  [[field] for field in stream.primary_key])
+    for stream in FACTS
 }
 
 
 @freeze_time("2024-03-01T00:00:00Z")
 class TestDiscoverAllStreams(TestCase):
-    """The manifest's twenty-two `streams` as discover shows them:
+    """The manifest's `streams` as discover shows them (today):
 
     - incremental (and full refresh): persons, absence_periods, attendance_periods, person_custom_attributes,
       employments and the recruiting applications and candidates on `updated_at`; absence_period_breakdowns on
-      `absence_period_updated_at`; recruiting_application_stage_transitions on `application_updated_at`; compensations
-      on `month`; deletions on `occurred_at`;
+      `absence_period_updated_at`; compensations on `month`;
     - full refresh only: org_units and the structure, compensation-type and recruiting job/category lists;
     - primary keys: `id`, except person_custom_attributes (`person_id`, `id`), absence_period_breakdowns
-      (`absence_period_id`, `date`), compensations (`id`, `month`), org_units (`type`, `id`), stage transitions
-      (`application_id`, `id`) and deletions (`stream`, `id`);
+      (`absence_period_id`, `date`), compensations (`id`, `month`) and org_units (`type`, `id`);
     - every cursor and primary-key field is a property of the stream's schema.
     """
 

@@ -7,6 +7,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
+from tools.stream_facts import FACTS
+
 from .config import ConfigBuilder
 from .helpers import failed_streams, low_water_mark, read_streams, records_of, states_of, stream_errors
 from .request_builder import ACCESS_TOKEN, API_URL, PLAIN_LIST_ENDPOINTS, ListRequestBuilder, recruiting_since, token_request
@@ -22,28 +24,8 @@ from .response_builder import (
 
 _NOW = "2024-03-01T00:00:00Z"
 
-# Each stream beyond persons, absence_periods and attendance_periods, with the scope its block in the manifest names.
-_SCOPES = {
-    "person_custom_attributes": "personio:persons:read",
-    "employments": "personio:persons:read",
-    "absence_period_breakdowns": "personio:absences:read",
-    "compensations": "personio:compensations:read",
-    "recruiting_applications": "personio:recruiting:read",
-    "recruiting_candidates": "personio:recruiting:read",
-    "org_units": "personio:org-units:read",
-    "legal_entities": "personio:legal-entities:read",
-    "workplaces": "personio:workplaces:read",
-    "cost_centers": "personio:cost-centers:read",
-    "jobs": "personio:jobs:read",
-    "salary_bands": "personio:salary-bands:read",
-    "absence_types": "personio:absences:read",
-    "projects": "personio:projects:read",
-    "compensation_types": "personio:compensations:read",
-    "recruiting_jobs": "personio:recruiting:read",
-    "recruiting_categories": "personio:recruiting:read",
-    "recruiting_application_stage_transitions": "personio:recruiting:read",
-    "deletions": "personio:webhooks:read",
-}
+# Each stream beyond the required ones, with the scope its block in the manifest names.
+_SCOPES = {stream.name: stream.scope for stream in FACTS if not stream.required}
 
 _FORBIDDEN: Dict[str, Any] = {
     "status_code": 403,
@@ -94,8 +76,7 @@ class TestOptionalStreams(TestCase):
     def test_every_optional_stream_names_its_own_scope_on_403(self) -> None:
         # Given a credential holding only the persons and absences scopes the parents need: every optional stream's
         # own endpoint answers 403 (person_custom_attributes: the windowed persons read; employments and
-        # absence_period_breakdowns: the per-parent requests, after their parents were listed; stage transitions and
-        # deletions: their parent lists, the application list and the webhook list)
+        # absence_period_breakdowns: the per-parent requests, after their parents were listed)
         def persons(request: Any, context: Any) -> Dict[str, Any]:
             if "updated_at.gt" in parse_qs(urlparse(request.url).query):
                 context.status_code = 403
@@ -108,7 +89,7 @@ class TestOptionalStreams(TestCase):
             mocker.get(f"{API_URL}/v2/persons/1001/employments", **_FORBIDDEN)
             mocker.get(f"{API_URL}/v2/absence-periods", json=_body(PageBuilder.absence_periods().with_record(absence_period("a-1"))))
             mocker.get(f"{API_URL}/v2/absence-periods/a-1/breakdowns", **_FORBIDDEN)
-            for path in ["compensations", "org-units", "webhooks", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
+            for path in ["compensations", "org-units", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)
             for path in PLAIN_LIST_ENDPOINTS.values():
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)

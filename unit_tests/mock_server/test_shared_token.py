@@ -9,6 +9,7 @@ from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
 from source_personio.messages import BAD_CREDENTIALS
+from tools.stream_facts import FACTS
 
 from .config import ConfigBuilder
 from .helpers import error_text, read_streams, records_of, stream_errors
@@ -24,8 +25,9 @@ from .request_builder import (
 from .response_builder import PageBuilder, absence_period, attendance_period, employment, person, token_response
 
 _NOW = "2024-03-01T00:00:00Z"
-# persons, two lists of periods, and a per-parent stream whose parent (every person) is built by a factory of its own
-_STREAMS = ["persons", "absence_periods", "attendance_periods", "employments"]
+# the required lists (persons and two lists of periods), and the per-parent stream whose parent (every person) is
+# built by a factory of its own
+_STREAMS = [*FACTS.required, *FACTS.partitioned_by_an_unwindowed_parent()]
 _TOKEN_URL = f"{API_URL}/v2/auth/token"
 _REFUSED_DETAIL = "The access token is invalid or expired"
 

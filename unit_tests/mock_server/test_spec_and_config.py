@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from source_personio.run import run
 from source_personio.source import SourcePersonio
+from tools.stream_facts import FACTS
 
 from .config import ConfigBuilder
 from .helpers import query_params, run_discover
@@ -35,7 +36,7 @@ _EXPECTED_PROPERTIES = [
     ("other_requests_per_second", 10),
     ("webhook_id", None),
 ]
-_STREAMS = {"persons", "absence_periods", "attendance_periods"}  # the three that `check` requires
+_STREAMS = set(FACTS.required)  # the streams `check` requires
 
 
 def _connection_specification() -> Mapping[str, Any]:

@@ -2,16 +2,14 @@
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.fault_suite.connector import catalog, run_connector
-from tools.fault_suite.judge import Outcome, secrets_seen
+from tools.fault_suite.judge import CHECK_NAMES_FIELD, NO_SECRET, Outcome, READ_NAMES_FIELD, secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.settings import WINDOWS
+from tools.personio_emulator import Emulator, EmulatorSettings
 
 
 @dataclass(frozen=True)
-
-
 class BadConfig:
     name: str
     field: str  # the field the message must name
@@ -47,19 +45,20 @@ def run_bad_config(case: BadConfig) -> Outcome:
     outcome.seconds = outcome.real_seconds = check.seconds + read.seconds
     status = check.connection_status or {}
     read_error = read.errors[0] if read.errors else {}
-    outcome.result = f"check {status.get('status', 'no status')}, read {read.result}"
+    outcome.result = f"check {status.get('status', 'no status')}, read {read.summary}"
     outcome.error = status.get("message") or ""
-    problems = outcome.problems
+    outcome.exit_code, outcome.failure_type = read.exit_code, read_error.get("failure_type")
+    outcome.read_error = read_error.get("message") or ""
     if status.get("status") != "FAILED":
-        problems.append(f"check did not fail: {status}")
+        outcome.add(CHECK_NAMES_FIELD, f"check did not fail: {status}")
     elif f"'{case.field}'" not in (status.get("message") or ""):
-        problems.append(f"check's message does not name '{case.field}': {status.get('message')!r}")
-    if read.completed or read_error.get("failure_type") != "config_error":
-        problems.append(f"read did not stop with a config error: {read.result}")
+        outcome.add(CHECK_NAMES_FIELD, f"check's message does not name '{case.field}': {status.get('message')!r}")
+    if read.succeeded or read_error.get("failure_type") != "config_error":
+        outcome.add(READ_NAMES_FIELD, f"read did not stop with a config error: {read.summary}")
     elif f"'{case.field}'" not in (read_error.get("message") or ""):
-        problems.append(f"read's error does not name '{case.field}': {read_error.get('message')!r}")
+        outcome.add(READ_NAMES_FIELD, f"read's error does not name '{case.field}': {read_error.get('message')!r}")
     if read.exit_code == 0:
-        problems.append("read exited 0 on a bad config")
+        outcome.add(READ_NAMES_FIELD, "read exited 0 on a bad config")
     if outcome.secrets:
-        problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+        outcome.add(NO_SECRET, f"secret seen in the output: {', '.join(outcome.secrets)}")
     return outcome

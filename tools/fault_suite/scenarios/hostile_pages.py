@@ -3,13 +3,13 @@ import math
 import threading
 from typing import List
 
-from tools.personio_emulator import Emulator
-from tools.fault_suite.connector import cursor_value
 from tools.fault_suite.records import parse_instant
 from tools.fault_suite.scenario import COMPLETES, Context, EITHER, FAILS, Scenario
 from tools.fault_suite.scenarios.outages import _stopped_at_the_outage
 from tools.fault_suite.settings import DEFAULT_WINDOWS
 from tools.fault_suite.windows import outage_bound_seconds, windows_of
+from tools.personio_emulator import Emulator
+from tools.sync_runner import cursor_value
 
 
 def _logged_missing_cursor(context: Context) -> List[str]:
@@ -28,7 +28,7 @@ def _bad_updated_at_passed_through(context: Context) -> List[str]:
     stream's state is the latest good updated_at, untouched by the bad one."""
     run, problems = context.run, []
     stream = "attendance_periods"
-    passed = [data for name, data in run.records if name == stream and data.get("updated_at") == BAD_UPDATED_AT]
+    passed = [data for name, data in run.each_record() if name == stream and data.get("updated_at") == BAD_UPDATED_AT]
     if len(passed) != 1:
         problems.append(f"{len(passed)} records delivered with updated_at {BAD_UPDATED_AT!r} unchanged, expected 1")
     logged = [log for log in run.logs if MISSING_CURSOR_LOG in log.get("message", "")]
@@ -36,14 +36,14 @@ def _bad_updated_at_passed_through(context: Context) -> List[str]:
         problems.append(f"expected one warning {MISSING_CURSOR_LOG!r}…, got {[(l.get('level'), l.get('message', '')[:80]) for l in logged]}")
     state = (run.stream_states.get(stream) or {}).get("stream", {}).get("stream_state") or {}
     try:
-        cursor = parse_instant(cursor_value(stream, state) or "")
+        cursor = parse_instant(cursor_value(state) or "")
     except ValueError:
         return problems + [f"the {stream} state is not a timestamp: {state!r}"]
-    good = [parse_instant(data["updated_at"]) for name, data in run.records
+    good = [parse_instant(data["updated_at"]) for name, data in run.each_record()
             if name == stream and data.get("updated_at") not in (None, BAD_UPDATED_AT)]
     latest = max(good).replace(microsecond=0)
     if cursor != latest:
-        problems.append(f"the {stream} state is {cursor_value(stream, state)}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
+        problems.append(f"the {stream} state is {cursor_value(state)}, not the latest good updated_at {latest:%Y-%m-%dT%H:%M:%SZ}")
     return problems
 
 

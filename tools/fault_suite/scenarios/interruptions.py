@@ -3,13 +3,15 @@ import random
 from dataclasses import dataclass
 from typing import List
 
-from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.fault_suite.connector import catalog, run_connector
-from tools.fault_suite.judge import Outcome, count_emitted, lost_records, secrets_seen
+from tools.fault_suite.judge import (
+    HAPPENED, NEXT_SYNC, NOTHING_LOST, NO_SECRET, Outcome, READ_TWICE, count_emitted, lost_records, secrets_seen,
+)
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.records import snapshot
 from tools.fault_suite.settings import DEFAULT_WINDOWS, STREAMS
 from tools.fault_suite.windows import config_over_windows, windows_of
+from tools.personio_emulator import Emulator, EmulatorSettings
 
 
 TRIAL_COMPANY = {"seed": 11, "persons": 30, "absence_periods": 150, "attendance_periods": 400}
@@ -19,8 +21,6 @@ RESUME_WINDOWS = 2  # records read by both the killed and the resumed sync: at m
 
 
 @dataclass(frozen=True)
-
-
 class Trial:
     number: int
     kill_after_lines: int
@@ -58,21 +58,21 @@ def run_trial(trial: Trial) -> Outcome:
         outcome.secrets = secrets_seen(killed.output + resumed.output, emulator.client_secret, tokens.tokens)
         outcome.tokens_issued = len(tokens.tokens)
     outcome.seconds = outcome.real_seconds = killed.seconds + resumed.seconds
-    outcome.result = f"{'killed' if killed.killed else 'ended by itself'}, then resume {resumed.result}"
+    outcome.result = f"{'killed' if killed.killed else 'ended by itself'}, then resume {resumed.summary}"
     outcome.error = (resumed.errors[0].get("message") or "") if resumed.errors else ""
-    problems = outcome.problems
+    outcome.completed, outcome.exit_code = resumed.succeeded, resumed.exit_code
     if not killed.killed:
-        problems.append(f"the first run was not interrupted (it {killed.result} in {len(killed.lines)} lines)")
-    if not resumed.completed:
-        problems.append(f"the resumed sync did not complete: {resumed.result} {outcome.error[:200]}")
+        outcome.add(HAPPENED, f"the first run was not interrupted (it {killed.summary} in {len(killed.stdout)} lines)")
+    if not resumed.succeeded:
+        outcome.add(NEXT_SYNC, f"the resumed sync did not complete: {resumed.summary} {outcome.error[:200]}")
     if outcome.secrets:
-        problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+        outcome.add(NO_SECRET, f"secret seen in the output: {', '.join(outcome.secrets)}")
 
     emitted = count_emitted([killed, resumed])
     lost = lost_records(snap, {s: set(snap[s]) for s in STREAMS}, emitted)
     outcome.lost = sum(len(ids) for ids in lost.values())
     if outcome.lost:
-        problems.append(f"{outcome.lost} records lost: " + ", ".join(f"{s}: {ids[:3]}" for s, ids in lost.items() if ids))
+        outcome.add(NOTHING_LOST, f"{outcome.lost} records lost: " + ", ".join(f"{s}: {ids[:3]}" for s, ids in lost.items() if ids))
     outcome.duplicated = sum(1 for n in emitted.values() if n > 1)
 
     first, second = count_emitted([killed]), count_emitted([resumed])
@@ -85,5 +85,5 @@ def run_trial(trial: Trial) -> Outcome:
     if over:
         outcome.bound_violation = "read twice beyond " + ", ".join(
             f"{s}: {n} > {bound} ({RESUME_WINDOWS}x one window)" for s, (n, bound) in over.items())
-        problems.append(outcome.bound_violation)
+        outcome.add(READ_TWICE, outcome.bound_violation)
     return outcome

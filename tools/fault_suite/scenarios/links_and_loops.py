@@ -13,7 +13,7 @@ month; the runner kills a sync at LOOP_DEADLINE_SECONDS, so a connector that loo
 import re
 from typing import Callable, List
 
-from tools.fault_suite.records import parse_instant
+from tools.fault_suite.records import cursor_at, parse_instant
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario
 from tools.fault_suite.scenarios.outages import UNAVAILABLE
 from tools.fault_suite.settings import FAST_BUDGETS
@@ -21,7 +21,11 @@ from tools.fault_suite.settings import FAST_BUDGETS
 
 LOOP_COMPANY = {"persons": 20, "absence_periods": 20, "attendance_periods": 60, "compensation_months": 4}
 LOOP_DEADLINE_SECONDS = 150
-PAGE_CAPS = {"attendance_periods": 2, "employments": 1, "compensations": 4, "recruiting_applications": 4}
+# One looped list of each kind that pages through more than a window's first page (a windowed list, a per-parent
+# one, a monthly one, an open-ended one), and the page cap that gives it several pages per window.
+LOOPED = {"windowed": ("attendance_periods", 2), "per_parent": ("employments", 1), "monthly": ("compensations", 4),
+          "open_ended": ("recruiting_applications", 4)}
+PAGE_CAPS = dict(LOOPED.values())
 LOOPED_STREAMS = tuple(PAGE_CAPS)
 WRITINGS = {
     "absolute, cursor alone, %2B": {},
@@ -81,20 +85,20 @@ def _loop_stopped(stream: str, keeps_windows: bool = False) -> Callable[[Context
         if not said:
             shown = [m[:160] for m in messages[:2]]
             problems.append(f"no error trace naming {stream} and saying 'loop' (errors: {shown})")
-        if run.statuses.get(stream) == "COMPLETE":
+        if run.stream_status.get(stream) == "COMPLETE":
             problems.append(f"{stream} looped yet reported COMPLETE")
         for other in context.scenario.streams:
-            if other != stream and run.statuses.get(other) != "COMPLETE":
-                problems.append(f"{other} (not looping) ended {run.statuses.get(other)}, not COMPLETE")
+            if other != stream and run.stream_status.get(other) != "COMPLETE":
+                problems.append(f"{other} (not looping) ended {run.stream_status.get(other)}, not COMPLETE")
         if run.exit_code == 0:
             problems.append("exit code 0 although a stream looped")
         if any(UNAVAILABLE.search(m) for m in messages):
             problems.append("a loop was reported as an outage")
-        kept = run.cursor(stream)
+        kept = cursor_at(run, stream)
         if keeps_windows and (kept is None or kept <= parse_instant(context.config["start_date"])):
             problems.append(f"{stream}: the state kept no finished window ({kept})")
         context.notes.append(f"{context.emulator.stats.requests.get(stream, 0)} {stream} requests; its state kept"
-                             f" at {run.cursor(stream) or 'nothing (no window finished in order)'}")
+                             f" at {cursor_at(run, stream) or 'nothing (no window finished in order)'}")
         return problems
     return check
 

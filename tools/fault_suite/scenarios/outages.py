@@ -2,12 +2,13 @@
 import re
 from typing import Callable, List
 
-from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
+from tools.stream_facts import FACTS
 from tools.fault_suite.connector import discovered_catalog
 from tools.fault_suite.judge import count_emitted
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
 from tools.fault_suite.settings import DEFAULT_WINDOWS, FAST_BUDGETS, READ_TIMEOUT_SECONDS
 from tools.fault_suite.windows import outage_bound_seconds
+from tools.personio_emulator.streams import ALL_STREAMS as ENDPOINTS
 
 
 def _waited_for_the_read_timeout(context: Context) -> List[str]:
@@ -48,12 +49,11 @@ def _stopped_at_the_outage(cause: str) -> Callable[[Context], List[str]]:
 
 # The streams behind the persistent outage: the windowed lists, and both per-parent lists (one cursor each,
 # saved when the stream ends), so the row shows the next sync re-reading what the stopped one had not saved.
-OUTAGE_STREAMS = ("persons", "absence_periods", "attendance_periods", "employments", "absence_period_breakdowns")
+OUTAGE_STREAMS = FACTS.windowed_lists + FACTS.of_kind("per_parent")
 
-# Every stream of the manifest: one per emulator endpoint, and the custom attributes read from persons'
-# pages. The row that selects them all checks this against `discover`, so a stream added later shows there.
-# The webhook list is no stream: deletions read it to find their webhook (its faults play all the same).
-EVERY_STREAM = (*(endpoint for endpoint in ENDPOINTS if endpoint != "webhooks"), "person_custom_attributes")
+# Every stream of the manifest. The row that selects them all checks this against `discover`, and that every
+# endpoint the emulator serves met its faults.
+EVERY_STREAM = FACTS.names
 # A small company for the row on every stream: its 24 months of compensations and its per-parent lists
 # (a request per person, per absence) stay a few hundred requests.
 SMALL_COMPANY = {"persons": 10, "absence_periods": 30, "attendance_periods": 60}
@@ -70,8 +70,8 @@ def _transient_faults_everywhere(context: Context) -> List[str]:
                         f" unknown {sorted(set(context.scenario.streams) - discovered)}")
     emitted = count_emitted([run])
     for stream in context.scenario.streams:
-        if run.statuses.get(stream) != "COMPLETE":
-            problems.append(f"{stream} ended {run.statuses.get(stream)}, not COMPLETE")
+        if run.stream_status.get(stream) != "COMPLETE":
+            problems.append(f"{stream} ended {run.stream_status.get(stream)}, not COMPLETE")
         read = {key for (name, key) in emitted if name == stream}
         if not context.snap[stream]:
             problems.append(f"{stream}: the emulator holds no records, so its loss accounting proves nothing")
@@ -96,8 +96,7 @@ ROWS = [
              check=_status_seen("reset")),
     # Every stream selected, and on every endpoint its first request answers 503 and the retry finds the
     # connection reset: each stream retries twice (2 s + 3 s of backoff) and every stream completes whole.
-    Scenario("transient faults on every stream",
-             f"on each of the {len(ENDPOINTS)} endpoints ({len(EVERY_STREAM)} streams): a 503, then a reset",
+    Scenario("transient faults on every stream", "on each of the 19 endpoints (20 streams): a 503, then a reset",
              COMPLETES, faults=tuple(fault for endpoint in ENDPOINTS for fault in (
                  {"kind": "status_503", "stream": endpoint, "count": 1}, {"kind": "reset", "stream": endpoint, "count": 1})),
              settings=SMALL_COMPANY, config=FAST_BUDGETS, streams=EVERY_STREAM, bound_seconds=60,

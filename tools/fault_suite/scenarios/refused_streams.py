@@ -1,11 +1,12 @@
 """Rows where Personio refuses a selected stream: a missing scope (403) or module (404)."""
 from typing import Callable, List, Mapping
 
-from tools.personio_emulator.settings import ALL_SCOPES
+from tools.stream_facts import FACTS
 from tools.fault_suite.connector import catalog
 from tools.fault_suite.scenario import Context, FAILS, Scenario
 from tools.fault_suite.scenarios.outages import UNAVAILABLE
 from tools.fault_suite.settings import FAST_BUDGETS
+from tools.personio_emulator.settings import ALL_SCOPES
 
 
 def _refused_alone(refused: Mapping[str, str]) -> Callable[[Context], List[str]]:
@@ -23,15 +24,15 @@ def _refused_alone(refused: Mapping[str, str]) -> Callable[[Context], List[str]]
                 problems.append(f"{stream}: an error does not name {named!r}: {(wrong.get('message') or '')[:200]!r}")
             elif any(e.get("failure_type") != "config_error" for e in errors):
                 problems.append(f"{stream}: failure types {sorted({e.get('failure_type') for e in errors})}, not config_error")
-            if run.statuses.get(stream) == "COMPLETE":
+            if run.stream_status.get(stream) == "COMPLETE":
                 problems.append(f"{stream} was refused yet reported COMPLETE")
         incremental = {entry["stream"]["name"] for entry in catalog("incremental", context.scenario.streams)["streams"]
                        if entry["sync_mode"] == "incremental"}
         for stream in context.scenario.streams:
             if stream in refused:
                 continue
-            if run.statuses.get(stream) != "COMPLETE":
-                problems.append(f"{stream} (not refused) ended {run.statuses.get(stream)}, not COMPLETE")
+            if run.stream_status.get(stream) != "COMPLETE":
+                problems.append(f"{stream} (not refused) ended {run.stream_status.get(stream)}, not COMPLETE")
             if stream in incremental and stream not in run.stream_states:
                 problems.append(f"{stream} (not refused) emitted no state: it was not checkpointed")
         summary = [e for e in run.errors if "did not sync successfully" in (e.get("message") or "")]
@@ -49,7 +50,7 @@ def _refused_alone(refused: Mapping[str, str]) -> Callable[[Context], List[str]]
     return check
 
 
-RECRUITING_STREAMS = ("recruiting_applications", "recruiting_candidates", "recruiting_jobs", "recruiting_categories")
+RECRUITING_STREAMS = FACTS.needing_module("Recruiting")
 
 ROWS = [
     Scenario("optional stream refused (403)", "the credential lacks personio:compensations:read (compensations selected)",

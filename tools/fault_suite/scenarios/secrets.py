@@ -1,11 +1,11 @@
 """The secret rows: a wrong client secret and a debug read print no secret."""
 import re
 
-from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.fault_suite.connector import catalog, run_connector
-from tools.fault_suite.judge import Outcome, secrets_seen
+from tools.fault_suite.judge import ENDING, NO_SECRET, Outcome, secrets_seen
 from tools.fault_suite.observers import TokenLog
 from tools.fault_suite.settings import WINDOWS
+from tools.personio_emulator import Emulator, EmulatorSettings
 
 
 def run_wrong_secret() -> Outcome:
@@ -22,14 +22,14 @@ def run_wrong_secret() -> Outcome:
         outcome.tokens_issued = len(tokens.tokens)
     outcome.seconds = outcome.real_seconds = check.seconds + read.seconds
     status = check.connection_status or {}
-    outcome.result = f"check {status.get('status')}, read {read.result}"
+    outcome.result = f"check {status.get('status')}, read {read.summary}"
     outcome.error = status.get("message") or ""
     if status.get("status") != "FAILED" or not re.search(r"(?i)client secret", outcome.error):
-        outcome.problems.append(f"check does not point at the credentials: {status}")
-    if read.completed or (read.errors[:1] or [{}])[0].get("failure_type") != "config_error":
-        outcome.problems.append(f"read did not stop with a config error: {read.result}")
+        outcome.add(ENDING, f"check does not point at the credentials: {status}")
+    if read.succeeded or (read.errors[:1] or [{}])[0].get("failure_type") != "config_error":
+        outcome.add(ENDING, f"read did not stop with a config error: {read.summary}")
     if outcome.secrets:
-        outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+        outcome.add(NO_SECRET, f"secret seen in the output: {', '.join(outcome.secrets)}")
     return outcome
 
 
@@ -43,9 +43,9 @@ def run_debug_read() -> Outcome:
         outcome.secrets = secrets_seen(run.output, emulator.client_secret, tokens.tokens)
         outcome.tokens_issued = len(tokens.tokens)
     outcome.seconds = outcome.real_seconds = run.seconds
-    outcome.result = run.result
-    if not run.completed:
-        outcome.problems.append(f"the debug read did not complete: {run.result}")
+    outcome.result = run.summary
+    if not run.succeeded:
+        outcome.add(ENDING, f"the debug read did not complete: {run.summary}")
     if outcome.secrets:
-        outcome.problems.append(f"secret seen in the output: {', '.join(outcome.secrets)}")
+        outcome.add(NO_SECRET, f"secret seen in the output: {', '.join(outcome.secrets)}")
     return outcome

@@ -2,9 +2,10 @@
 from typing import Callable, List
 
 from tools.fault_suite.scenario import COMPLETES, Context, Scenario
+from tools.fault_suite.settings import STREAMS
 
 
-RATE_LIMITS = {"persons": (2.0, 2), "absence_periods": (2.0, 2), "attendance_periods": (2.0, 2)}
+RATE_LIMITS = {stream: (2.0, 2) for stream in STREAMS}  # 2 requests a second, a burst of 2
 
 
 def _throttled(context: Context) -> List[str]:

@@ -1,8 +1,8 @@
 """Rows where tokens or the credential go wrong: expiry, revocation, a withdrawn scope, the token endpoint down."""
 from typing import List
 
-from tools.personio_emulator import Emulator
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
+from tools.personio_emulator import Emulator
 
 
 def _revoke_credential(emulator: Emulator) -> None:

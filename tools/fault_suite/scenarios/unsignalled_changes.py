@@ -3,7 +3,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List
 
-from tools.fault_suite.records import Key, exact
+from tools.fault_suite.records import Key, cursor_at, exact
 from tools.fault_suite.scenario import COMPLETES, Context, Scenario
 from tools.fault_suite.settings import FAST_BUDGETS
 
@@ -14,7 +14,7 @@ def _change_employments_without_their_persons(context: Context) -> Dict[str, Dic
     and three on the edges the next sync starts from: exactly the saved cursor, a second after it, and
     exactly the lookback before it. Returns them with their new updated_at: the next sync must read them."""
     emulator, company = context.emulator, context.emulator.company
-    cursor = context.run.cursor("employments")
+    cursor = cursor_at(context.run, "employments")
     if cursor is None:
         raise RuntimeError("the first sync saved no employments state")
     lookback = timedelta(hours=int(context.config["lookback_window_hours"]))
@@ -37,7 +37,7 @@ def _persons_not_reread(context: Context) -> List[str]:
     """Says whether the persons of the changed employments came again: they need not (their updated_at
     stayed), so the employments must have been found on their own."""
     owners = set((context.prepared or {}).values())
-    again = {data.get("id") for name, data in (context.second.records if context.second else []) if name == "persons"}
+    again = {data.get("id") for name, data in (context.second.each_record() if context.second else []) if name == "persons"}
     context.notes.append(f"{len(owners & again)} of the {len(owners)} persons of the changed employments were"
                          f" re-read by persons (only the lookback brings them)")
     return []

@@ -11,7 +11,7 @@ from tools.personio_emulator import Fault
 from tools.personio_emulator.__main__ import parser, settings_from
 from tools.personio_emulator.pytest_plugin import make_personio_emulator, personio_emulator  # noqa: F401
 from tools.personio_emulator.settings import EmulatorSettings
-from tools.personio_emulator.tests.helpers import a_month, client, ids, person_with_two_employments, walk
+from tools.personio_emulator.tests.helpers import a_month, client, ids, person_with_two_employments
 
 
 class List_(NamedTuple):
