@@ -6,7 +6,8 @@ company's delete (company.py, and so the admin API) records `<entity>.deleted` e
 within the 30 days (records deleted before the company was generated), a few older ones that must never be served,
 and `person.created` events the deletion webhook also carries. Events are served oldest first in the delivery
 envelope (`company_id`, `event_name`, `occurred_at`, `payload`, `meta`), the deleted record's id written in the
-shape `settings.deletion_event_shape` names (README "Dialects").
+shape `settings.deletion_event_shape` names (README "Dialects"), each row with an `id` of its own (the event's: a
+connector must not take it for the deleted record's).
 """
 import random
 import threading
@@ -144,5 +145,7 @@ def _render(event: Event, shape: str, company_id: str) -> dict:
         payload = {entity: event.record_id}
     else:
         payload = {"id": event.record_id}
-    return {"company_id": company_id, "event_name": event.event_name, "occurred_at": times.render(event.occurred_us),
-            "payload": payload, "meta": {}}
+    # the event's own id (the events list may carry one; the delivery envelope has none): never the record's
+    return {"id": hashed_uuid("webhook-event", company_id, event.number), "company_id": company_id,
+            "event_name": event.event_name, "occurred_at": times.render(event.occurred_us), "payload": payload,
+            "meta": {}}

@@ -7,12 +7,13 @@ from tools.fault_suite.records import Key
 from tools.fault_suite.scenario import COMPLETES, Context, FAILS, Scenario, _status_seen
 from tools.fault_suite.settings import FAST_BUDGETS
 from tools.fault_suite.windows import outage_bound_seconds
+from tools.stream_facts import FACTS
 
 TRANSITIONS = "recruiting_application_stage_transitions"
-STREAMS = ("deletions", TRANSITIONS)
+STREAMS = (FACTS["deletions"].name, TRANSITIONS)
 # Buckets under the connector's budgets (10/s per parent list, 10/s for the webhook lists); the event log comes one
 # event a page, so its few events take enough requests to empty a bucket of one.
-STORM = {"webhooks": (2.0, 2), "deletions": (1.0, 1), TRANSITIONS: (2.0, 2), "recruiting_applications": (2.0, 2)}
+STORM = {"webhooks": (2.0, 2), "deletions": (1.0, 1), TRANSITIONS: (2.0, 2), FACTS[TRANSITIONS].parent: (2.0, 2)}
 
 
 def _throttled_on(*streams: str) -> Callable[[Context], List[str]]:
