@@ -207,6 +207,11 @@ def held_records(emulator: Emulator, stream: str) -> Dict[Tuple[str, ...], Dict[
             for month in company.compensation_months()
             for record in company.compensations(month=month)
         }
+    if stream in ("recruiting_application_stage_transitions", "deletions"):
+        from integration_tests.test_deletions_and_stage_transitions import held_deletions, held_transitions
+
+        held = held_transitions(emulator) if stream.startswith("recruiting") else held_deletions(emulator)
+        return {key_of(stream, record): record for record in held}
     return {key_of(stream, record): record for record in company.records(stream)}
 
 

@@ -2,13 +2,14 @@
 
 The scenarios come from acceptance-test-config.yml: spec (the sample config matches the spec), connection
 (the sample config succeeds, invalid_config.json with a wrong secret fails), discovery, and basic_read (records
-from every one of the twenty streams, each valid against its schema). Every config points at the emulator, whose
+from every one of the twenty-two streams, each valid against its schema). Every config points at the emulator, whose
 fake credential the sample config carries, so no scenario needs secrets/ and none is skipped for lack of them.
 The incremental scenario, which the CDK 7.39 suite does not collect, is read here from configured_catalog.json
 and the state files.
 
 The Docker-based tests of the suite carry the `image_tests` marker and are deselected (pyproject addopts).
 """
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -80,6 +81,12 @@ def _incremental_read(emulator, state_file: str) -> entrypoint_wrapper.Entrypoin
     config = config_for(emulator)
     catalog = SourcePersonio.read_catalog(str(INTEGRATION_TESTS / "configured_catalog.json"))
     state = SourcePersonio.read_state(str(INTEGRATION_TESTS / state_file))
+    if state_file == "sample_state.json":
+        # Personio keeps deletions 30 days: a fixed date would be past them, so the sample's moves to 29 days ago
+        recent = (datetime.now(timezone.utc) - timedelta(days=29)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        for message in state:
+            if message.stream.stream_descriptor.name == "deletions":
+                message.stream.stream_state.state = {"occurred_at": recent}
     source = SourcePersonio(config=config, catalog=catalog, state=state)
     return entrypoint_wrapper.read(source, config, catalog, state)
 
@@ -104,6 +111,10 @@ def _cursor_of(stream: str, record: Dict[str, Any]) -> str:
     """The value in an incremental stream's record that its state tracks."""
     if stream == "absence_period_breakdowns":
         return record["absence_period_updated_at"]
+    if stream == "recruiting_application_stage_transitions":
+        return record["application_updated_at"]
+    if stream == "deletions":
+        return record["occurred_at"]
     if stream == "compensations":
         return record["month"]
     return record["updated_at"]
@@ -131,7 +142,8 @@ def test_state_files_hold_every_incremental_stream():
 
 
 def test_incremental_read_from_sample_state_resumes_at_the_state(emulator):
-    """Given sample_state.json (2024-01-01 for every incremental stream; January 2024 for compensations), when
+    """Given sample_state.json (2024-01-01 for every incremental stream; January 2024 for compensations; 29 days
+    ago for deletions, whose events Personio keeps 30 days), when
     read incrementally, then every stream returns records, none older than the state minus the lookback (24 h;
     a month for compensations), and every incremental stream's state moves on."""
     output = _incremental_read(emulator, "sample_state.json")
@@ -144,6 +156,8 @@ def test_incremental_read_from_sample_state_resumes_at_the_state(emulator):
         if stream == "compensations":
             assert oldest >= "2023-12", oldest
             assert cursor_value(states[stream]) > "2024-01-01", states[stream]
+        elif stream == "deletions":  # no lookback, and from 29 days ago
+            assert oldest > (datetime.now(timezone.utc) - timedelta(days=29, minutes=5)).isoformat(), oldest
         else:
             assert oldest >= "2023-12-31T00:00:00", (stream, oldest)
             assert cursor_value(states[stream]) > "2024-01-01T00:00:00Z", (stream, states[stream])
@@ -159,5 +173,5 @@ def test_incremental_read_from_abnormal_state_reads_nothing_new(emulator):
     assert sorted(records) == sorted(set(_listed_streams()) - set(INCREMENTAL_STREAMS))
     assert set(INCREMENTAL_STREAMS) <= set(states)
     for stream in INCREMENTAL_STREAMS:
-        future = "2099-12-01" if stream == "compensations" else "2099-12-31T00:00:00Z"
+        future = "2099-12-01" if stream == "compensations" else "2099-12-31T00:00:00"  # with or without a fraction
         assert cursor_value(states[stream]) >= future, (stream, states[stream])

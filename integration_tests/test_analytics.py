@@ -71,11 +71,18 @@ def expected_open_applications(company, today: date) -> List[tuple]:
     return list(open_ones.items())
 
 
+def expected_median_days_to_hire(company, today) -> List[tuple]:
+    from integration_tests.test_deletions_and_stage_transitions import expected_median_days_to_hire as expected
+
+    return expected(company, today)
+
+
 EXPECTED_ANSWERS = {
     "headcount_by_department": expected_headcount,
     "leave_days_by_absence_type": expected_leave_days,
     "hours_per_project_last_month": expected_project_hours,
     "open_applications_per_job": expected_open_applications,
+    "median_days_to_hire_per_job": expected_median_days_to_hire,
 }
 
 

@@ -174,6 +174,7 @@ class Truth:
     """The emulator's records that a sync from START_DATE reads, keyed as the connector keys each stream."""
 
     def __init__(self, emulator: Emulator):
+        self.emulator = emulator
         self.company = emulator.company
         self.keys = primary_keys()
         self.cursors = cursor_fields()
@@ -213,6 +214,15 @@ class Truth:
                 if month >= START_DATE[:7]
                 for item in extra.compensations(month=month)
             }
+        if stream == "deletions":  # the deletion webhook's events, all within Personio's 30 days, so after the start
+            from integration_tests.test_deletions_and_stage_transitions import held_deletions
+
+            return {(record["stream"], str(record["id"])): None for record in held_deletions(self.emulator)}
+        if stream == "recruiting_application_stage_transitions":  # of the applications changed since the start
+            changed = {a["id"] for a in company.records("recruiting_applications")
+                       if self.since_start(instant(a.get("updated_at")))}
+            return {(str(r["application_id"]), str(r["id"])): None
+                    for r in company.records(stream) if r["application_id"] in changed}
         truth = {}
         for record in company.records(stream):
             missing = [field for field in key if field not in record]

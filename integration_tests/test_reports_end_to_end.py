@@ -4,12 +4,13 @@ alone). Each run costs a process start, so runs are made in module-scoped fixtur
 the same run.
 
 - discover: with reports on, one full-refresh stream per listed report, named after it, with typed nullable
-  columns; `report_ids` keeps the named ones; a credential that may not list reports gets the twenty other
+  columns; `report_ids` keeps the named ones; a credential that may not list reports gets the declared
   streams and a passing check that says why there are none.
 - read: every row of every report, as an object keyed by column name, for rows sent as cells and as objects;
   each report page asked with `limit` alone, then the cursor and `limit` alone.
 - a report not shared with the credential fails alone, naming the report and what to change in Personio.
 """
+from tools.stream_facts import FACTS
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -70,7 +71,7 @@ def read_reports(emu, runner, discovered, **config) -> Any:
 class TestDiscover:
     def test_one_full_refresh_stream_per_report_named_after_it(self, discovered, reports):
         assert {name for name in discovered if name.startswith("report_")} == {stream_of(r) for r in reports}
-        assert len(discovered) == 20 + len(reports)
+        assert len(discovered) == len(FACTS.names) + len(reports)
         for report in reports:
             stream = discovered[stream_of(report)]
             assert stream["supported_sync_modes"] == ["full_refresh"]
@@ -140,7 +141,7 @@ class TestRefusals:
             check = runner.check(emu.config(sync_reports=True, **FAST))
         finally:
             emu.settings.granted_scopes = granted
-        assert len(discover.catalog["streams"]) == 20
+        assert len(discover.catalog["streams"]) == len(FACTS.names)
         assert check.connection_status["status"] == "SUCCEEDED"
         logs = "\n".join(log["message"] for log in check.logs)
         assert "No report stream (check passes)" in logs and "personio:reports:read" in logs

@@ -15,7 +15,7 @@ from airbyte_cdk.sources.declarative.checks import CheckStream
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_personio import pagination_guard
+from source_personio import deletion_webhooks, deletions_retention, pagination_guard
 from source_personio.messages import (
     BAD_CREDENTIALS,
     UNAVAILABLE,
@@ -34,6 +34,7 @@ from source_personio.stream_turns import take_turns
 PROBE_INSTEAD = {
     "person_custom_attributes": None,
     "absence_period_breakdowns": "absence_types",
+    "recruiting_application_stage_transitions": "recruiting_applications",
 }
 
 
@@ -62,6 +63,11 @@ class SourcePersonio(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
+        # Deletions whose saved state is past Personio's 30 days are not read; every other stream is: see
+        # deletions_retention.py.
+        self._stale_deletions = deletions_retention.stale_state_error(catalog, state)
+        if self._stale_deletions is not None:
+            catalog = deletions_retention.without_deletions(catalog)
         super().__init__(
             path_to_yaml="manifest.yaml",
             catalog=catalog,
@@ -111,21 +117,24 @@ class SourcePersonio(YamlDeclarativeSource):
             failures.append(reworded or reason)
         if failures:
             return AirbyteConnectionStatus(status=Status.FAILED, message="\n".join(failures))
-        self._log_optional_streams(logger)
+        deletions_read, wrong_webhook = deletion_webhooks.report(self, logger)
+        self._log_optional_streams(logger, deletions_read)
         self._log_reports(logger)
+        if wrong_webhook:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=wrong_webhook)
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
-    def _log_optional_streams(self, logger: logging.Logger) -> None:
+    def _log_optional_streams(self, logger: logging.Logger, deletions_read: bool) -> None:
         """Says which optional streams this credential can read, and what each of the others lacks.
 
         They do not fail `check`: a company without the recruiting module, or a credential without the
         compensations scope, still syncs everything else.
         """
-        readable, refused = [], []
+        readable, refused = ([deletion_webhooks.STREAM] if deletions_read else []), []
         verdicts: Dict[str, Any] = {}
         required = self.required_streams()
         for name in self.stream_scopes():
-            if name in required:
+            if name in required or name == deletion_webhooks.STREAM:  # reported on its own lines
                 continue
             probe = PROBE_INSTEAD.get(name, name)
             if probe is None:
@@ -175,12 +184,20 @@ class SourcePersonio(YamlDeclarativeSource):
         know Personio is down: the sync stops with that said, after the state of every finished window is out.
         """
         scopes = self.stream_scopes()
+        stale = self._stale_deletions
+        if stale is not None:
+            catalog = deletions_retention.without_deletions(catalog)
+            yield from deletions_retention.failure_messages(stale)
         try:
             yield from self._read_in_personio_words(logger, config, catalog, state, scopes)
         except AirbyteTracedException as summary:
             summary.message = reword_summary(summary.message or "")
             summary.internal_message = reword_summary(summary.internal_message or "")
+            if stale is not None and summary.stream_descriptor is None:
+                raise deletions_retention.closing_error(stale, summary)
             raise
+        if stale is not None:
+            raise deletions_retention.closing_error(stale)
 
     def _read_in_personio_words(self, logger, config, catalog, state, scopes) -> Iterator[AirbyteMessage]:
         # A refused stream fails each of its windows (a missing compensations scope, every month) with the same

@@ -15,7 +15,7 @@ def test_every_stream_block_has_a_docs_line_naming_its_endpoints_reference_page(
     blocks = [i for i, line in enumerate(lines) if line.startswith("  - ")]
     manifest = yaml.safe_load(text)
 
-    assert len(blocks) == len(manifest["streams"]) == 20
+    assert len(blocks) == len(manifest["streams"]) == 22
     for index, end in zip(blocks, blocks[1:] + [len(lines)]):
         above = lines[index - 1]
         match = re.fullmatch(r"  # Docs: https://developer\.personio\.de/reference/get_v2-([a-z-]+)", above)

@@ -71,3 +71,21 @@ JOIN recruiting_jobs j ON CAST(j.id AS VARCHAR) = (a.job->>'id')
 WHERE a.status NOT IN ('HIRED', 'REJECTED', 'WITHDRAWN')
 GROUP BY j.id, j.name
 ORDER BY open_applications DESC, job;
+
+-- name: median_days_to_hire_per_job
+-- title: Median days to hire per recruiting job (application created to its first move into the Hired stage)
+-- One row per stage an application entered; stage names are the company's own, so adjust 'hired' to yours.
+WITH hired AS (
+    SELECT application_id,
+           min(CAST(created_at AS TIMESTAMPTZ))  AS hired_at
+    FROM recruiting_application_stage_transitions
+    WHERE lower(stage->>'name') = 'hired'
+    GROUP BY application_id
+)
+SELECT j.name  AS job,
+       round(median(epoch(h.hired_at) - epoch(CAST(a.created_at AS TIMESTAMPTZ))) / 86400, 1)  AS median_days_to_hire
+FROM hired h
+JOIN recruiting_applications a ON CAST(a.id AS VARCHAR) = CAST(h.application_id AS VARCHAR)
+JOIN recruiting_jobs j         ON CAST(j.id AS VARCHAR) = (a.job->>'id')
+GROUP BY j.id, j.name
+ORDER BY median_days_to_hire DESC, job;

@@ -89,6 +89,7 @@ REFERENCES: Tuple[Reference, ...] = (
     ref("recruiting_applications", "candidate.id", "recruiting_candidates"),
     ref("recruiting_applications", "job.id", "recruiting_jobs"),
     ref("recruiting_jobs", "category.id", "recruiting_categories"),
+    ref("recruiting_application_stage_transitions", "application_id", "recruiting_applications"),
 )
 
 

@@ -190,7 +190,7 @@ class Demo:
         status = (check.connection_status or {}).get("status")
         self.say(f"check     {status}  [{check.seconds:.1f} s]")
         for log in check.logs:
-            if "ptional stream" in log.get("message", "") or "eport" in log.get("message", ""):
+            if "ptional stream" in log.get("message", "") or "eport" in log.get("message", "") or log.get("message", "").startswith("Deletions"):
                 self.say(f"  {log['message']}")
         if status != "SUCCEEDED":
             if check.connection_status and check.connection_status.get("message"):
@@ -201,10 +201,11 @@ class Demo:
         if discover.catalog is None:
             return self.failed("discover", discover)
         self.say(f"discover  {len(discover.catalog['streams'])} streams  [{discover.seconds:.1f} s]")
+        width = max(len(stream["name"]) for stream in discover.catalog["streams"])
         for stream in discover.catalog["streams"]:
             cursor = ".".join(stream.get("default_cursor_field") or []) or "-"
             keys = ", ".join(".".join(k) for k in stream.get("source_defined_primary_key") or [])
-            self.say(f"  {stream['name']:<26} {' and '.join(stream['supported_sync_modes']):<29} "
+            self.say(f"  {stream['name']:<{width}} {' and '.join(stream['supported_sync_modes']):<29} "
                      f"cursor {cursor:<26} key {keys}")
 
         self.catalog = configured_catalog(discover.catalog, "incremental")
@@ -451,13 +452,28 @@ class Demo:
         wrong = [c for c in changed["compensations"] if amounts.get((c[0], c[1])) != c[2]]
         if wrong:
             self.problems.append(f"compensations: {len(wrong)} corrected amount(s) not read by the incremental read")
-        self.say()
-        self.say("Deleted records are not reported by an incremental read (Personio lists no deletions); "
-                 "a full refresh drops them.")
+        self.deletions_seen(incremental, changed)
         if not self.problems:
             self.say("The incremental read returned every changed record (employments without their persons, the "
                      "breakdowns of changed absences, last month's corrected pay) and fewer records than the full "
                      "read.")
+
+    def deletions_seen(self, incremental: Read, changed: Mapping[str, Any]) -> None:
+        """The records deleted between the reads, as the incremental read's `deletions` stream reports them."""
+        self.say()
+        if "deletions" not in self.streams or "deletions" in incremental.failed:
+            self.say("Deleted records: the deletions stream was not read, so only a full refresh drops them.")
+            return
+        reported = {(row["stream"], str(row["id"])) for row in read_jsonl(incremental.directory / "deletions.jsonl")}
+        deleted = {(stream, str(record_id)) for stream in WINDOWED_STREAMS for record_id in changed[stream]["deleted"]}
+        missing = deleted - reported
+        if missing:
+            self.problems.append(f"deletions: {len(missing)} deleted record(s) not reported by the incremental read")
+        counts = ", ".join(f"{stream} {sum(1 for s, _ in reported if s == stream)}"
+                           for stream in ("persons", "employments", "absence_periods", "attendance_periods"))
+        self.say(f"Deletions seen: the incremental read reported {len(deleted & reported)} of the {len(deleted)} records "
+                 f"deleted between the reads ({counts} rows in deletions, a deleted person's employments included); "
+                 f"docs/querying.md shows the SQL that removes them from each table.")
 
 
 # -- entry point ---------------------------------------------------------------------------------

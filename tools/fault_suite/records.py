@@ -7,6 +7,7 @@ from tools.catalogs import cursor_value
 from tools.fault_suite.settings import STREAMS
 from tools.personio_emulator import Emulator
 from tools.personio_emulator.reports import reports
+from tools.personio_emulator.webhooks import DELETION_EVENTS, ENTITY_KEYS
 from tools.stream_facts import FACTS
 from tools.sync_runner import RunResult
 
@@ -48,6 +49,12 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
         elif stream == "absence_period_breakdowns":
             snap[stream] = {(a["id"], row["date"]): parse_instant(a["updated_at"])
                             for a in company.records("absence_periods") for row in company.breakdowns(a["id"]) or []}
+        elif stream == "recruiting_application_stage_transitions":
+            snap[stream] = {(r["application_id"], r["id"]): exact(emulator, "recruiting_applications", r["application_id"])
+                            for r in company.records(stream)}
+        elif stream == "deletions":
+            snap[stream] = {(STREAM_OF_EVENT[e["event_name"]], deleted_id(e)): parse_instant(e["occurred_at"])
+                            for e in company.records(stream) if e["event_name"] in STREAM_OF_EVENT}
         elif stream == "compensations":
             snap[stream] = {(r["id"], month): None for month in company.compensation_months()
                             for r in company.compensations(month=month)}
@@ -56,6 +63,18 @@ def snapshot(emulator: Emulator, streams: Sequence[str] = STREAMS, start: Option
     if start is not None:
         snap = {stream: {k: at for k, at in records.items() if at is None or at >= start} for stream, records in snap.items()}
     return snap
+
+
+STREAM_OF_EVENT = {event: stream for stream, event in DELETION_EVENTS.items()}
+
+
+def deleted_id(event: Mapping[str, Any]) -> Any:
+    """The deleted record's id, in whichever shape the event names it."""
+    payload = event["payload"]
+    if "id" in payload:
+        return payload["id"]
+    inner = next(value for name, value in payload.items() if name in ENTITY_KEYS.values())
+    return inner["id"] if isinstance(inner, Mapping) else inner
 
 
 def parse_instant(text: str) -> datetime:

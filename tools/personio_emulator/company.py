@@ -23,6 +23,7 @@ from .pages import Page
 from .parts import KEEP, PARTS, Part
 from .person_dialect import person_dialect
 from .table import LISTS
+from .webhooks import WebhookLog
 
 # The streams held in the (updated_at, id) index; on_demand.py builds every other stream on first use.
 STREAMS = ("persons", "absence_periods", "attendance_periods")
@@ -63,6 +64,7 @@ class Company:
         person_ids = [s[0] for s in skeletons]
         self._initial_person_ids = person_ids  # supervisors are drawn from these, whatever happens later
         self.on_demand = OnDemand(self)
+        self.webhook_log = WebhookLog(self)  # deletion events: see webhooks.py
         for stream, count in (("absence_periods", absence_periods), ("attendance_periods", attendance_periods)):
             self._load(stream, self._gen.period_skeletons(random.Random(f"{seed}-{stream}"), count, person_ids))
         # every stream of the table, by name: its part does what the company API asks of it
@@ -402,9 +404,14 @@ class Company:
         if stream not in STREAMS:
             raise ValueError(f"delete: {stream} is not supported, only {', '.join(STREAMS)}")
         with self._lock:
-            row = self._rows[stream].pop(record_id, None)
-            if row is None:
+            if record_id not in self._rows[stream]:
                 return False
+            # Personio records a deleted person's employments as deleted too
+            gone = [("employments", e.id) for e in self.on_demand.employments_of(record_id) or []] \
+                if stream == "persons" else []
+            row = self._rows[stream].pop(record_id)
+            for what, rid in [(stream, record_id)] + gone:
+                self.webhook_log.deleted(what, rid)
             self._blobs[stream].pop(row.key, None)
             keys = self._keys[stream]
             del keys[bisect.bisect_left(keys, row.key)]

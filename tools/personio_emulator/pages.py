@@ -155,12 +155,14 @@ def listed(emu, endpoint, query, limit: int, scopes) -> Optional[Page]:
     company = emu.company
     store = company.on_demand
     visible = frozenset(scopes) & frozenset(emu.settings.granted_scopes)
+    make = generator(endpoint)
     with company._lock:
+        # a generator whose records follow settings or the clock names what they follow in its `cache_key`
         token = (endpoint.stream, query.parent, json.dumps(query.filters, sort_keys=True), query.sort, visible,
-                 company.version)
+                 company.version, make.cache_key(store) if hasattr(make, "cache_key") else None)
         view = store.view_cache.get(token)
         if view is None:
-            records = generator(endpoint)(View(store, endpoint, query.values, query.parent, visible))
+            records = make(View(store, endpoint, query.values, query.parent, visible))
             if records is None:
                 return None
             tests = reading.checks(endpoint, query.values)

@@ -50,11 +50,11 @@ def zone(name: str) -> tzinfo:
 
 def read(endpoint: Endpoint, params: Dict[str, List[str]], parent: Optional[str], settings) -> Query:
     params = dict(params)
-    limit_values = params.pop("limit", None)
-    cursor_values = params.pop("cursor", None)
-    for name, detail in endpoint.refused.items():
+    for name, detail in endpoint.refused.items():  # `limit` too, where an endpoint takes no paging parameters
         if name in params:
             raise BadRequest(detail)
+    limit_values = params.pop("limit", None)
+    cursor_values = params.pop("cursor", None)
     unknown = sorted(name for name in params if name not in endpoint.filters)
     if unknown:
         raise BadRequest(f"Unknown query parameter(s): {', '.join(unknown)}")

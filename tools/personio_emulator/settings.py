@@ -12,6 +12,7 @@ from .scopes import (ABSENCES_SCOPE, ALL_SCOPES, ATTENDANCES_SCOPE, COMPENSATION
                      PROJECTS_SCOPE, RECRUITING_SCOPE, SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
 from .streams import ALL_STREAMS
 from .table import BETA_STREAMS, CURSOR_WINS  # noqa: F401 (re-exported)
+from .webhooks import DELETION_EVENT_SHAPES
 
 STREAMS = ALL_STREAMS
 # How recruiting created_at/updated_at are written (README "Dialects"): "string" `…Z`, "string_offset" with the
@@ -101,6 +102,8 @@ class EmulatorSettings:
     beta_header_required: bool = False  # True: BETA_STREAMS answer 400 to a request without `Beta: true`
     report_rows: str = "cells"  # a report's rows: "cells" (lists in the order of _meta.columns) or "objects"
     reports_refused: Dict[str, int] = field(default_factory=dict)  # report id -> 403 (not shared) or 404
+    deletion_webhook: bool = True  # a webhook subscribed to the deletion events exists (webhooks.py)
+    deletion_event_shape: str = "mixed"  # how events name the deleted record: one of DELETION_EVENT_SHAPES
 
     # -- record dialects (the defaults follow Personio's published schemas and the live check) --
     custom_attribute_values: str = "string"  # "typed": numbers, booleans, lists, objects and nulls as well
@@ -139,6 +142,8 @@ def check(settings: EmulatorSettings) -> None:
     for fault in settings.faults:
         if not isinstance(fault, Fault):
             raise ValueError("faults must be Fault objects")
+    if settings.deletion_event_shape not in DELETION_EVENT_SHAPES:
+        raise ValueError(f"deletion_event_shape must be one of {', '.join(DELETION_EVENT_SHAPES)}")
     if settings.projects_scope not in (PROJECTS_SCOPE, ATTENDANCES_SCOPE):
         raise ValueError(f"projects_scope must be {PROJECTS_SCOPE} or {ATTENDANCES_SCOPE}")
     if settings.personio_like_burst is not None and settings.personio_like_burst not in PERSONS_BURSTS:

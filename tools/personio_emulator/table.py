@@ -10,7 +10,7 @@ from typing import Dict, Optional, Tuple
 
 from .scopes import (ABSENCES_SCOPE, ATTENDANCES_SCOPE, COMPENSATIONS_SCOPE, COST_CENTERS_SCOPE, JOBS_SCOPE,
                      LEGAL_ENTITIES_SCOPE, ORG_UNITS_SCOPE, PERSONS_SCOPE, RECRUITING_SCOPE, REPORTS_SCOPE,
-                     SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
+                     SALARY_BANDS_SCOPE, WEBHOOKS_SCOPE, WORKPLACES_SCOPE)
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,20 @@ ENDPOINTS = (
              order="as the report sorts them",
              notes="rows as cells or objects (`report_rows`), columns under `_meta.columns`; "
                    "`reports_refused` answers a report 403 or 404; `locale` next to a cursor is a 400"),
+    # the contract: no paging parameters here (a `limit` is a 400); a page holds every transition
+    Endpoint("recruiting_application_stage_transitions", "/v2/recruiting/applications/{parent}/stage-transitions",
+             "listed", scope=RECRUITING_SCOPE, parent="Application", max_limit=100, default_limit=100,
+             refused={"limit": "limit is not supported on stage transitions"}, beta=True,
+             records="stage_transitions:stage_transitions", order="oldest first"),
+    # the contract knows no page size for the webhook list
+    Endpoint("webhooks", "/v2/webhooks", "listed", scope=WEBHOOKS_SCOPE, max_limit=100, default_limit=50,
+             records="webhooks:webhooks", notes="the deletion webhook (`deletion_webhook`) and one other"),
+    Endpoint("deletions", "/v2/webhooks/{parent}/events", "listed", scope=WEBHOOKS_SCOPE, parent="Webhook",
+             max_limit=200, default_limit=100,
+             filters={**_ordered("instant", "occurred_at", ("gte", "lte")),  # inclusive
+                      "event_name": Filter("text", "event_name")},
+             records="webhooks:events", order="oldest first",
+             notes="the last 30 days of the webhook's events; the company's deletes add to them"),
 )
 
 LISTS = tuple(e for e in ENDPOINTS if e.max_limit)

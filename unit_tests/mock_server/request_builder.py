@@ -22,6 +22,7 @@ EMPLOYMENTS_PAGE_SIZE = 50
 BREAKDOWNS_PAGE_SIZE = 28
 COMPENSATIONS_PAGE_SIZE = 100
 RECRUITING_PAGE_SIZE = 200
+WEBHOOK_EVENTS_PAGE_SIZE = 200
 LIST_PAGE_SIZE = 100
 
 # The plain full-refresh lists (read whole, one list, a documented page size): stream name -> endpoint path under
@@ -111,6 +112,20 @@ class ListRequestBuilder:
     def recruiting_categories(cls) -> "ListRequestBuilder":
         """Personio documents no page size for it: no `limit` is sent."""
         return cls("recruiting/categories", None)
+
+    @classmethod
+    def recruiting_application_stage_transitions(cls, application_id: str) -> "ListRequestBuilder":
+        """Personio takes no paging parameters here: no `limit` is sent."""
+        return cls(f"recruiting/applications/{application_id}/stage-transitions", None)
+
+    @classmethod
+    def webhooks(cls) -> "ListRequestBuilder":
+        """Personio documents no page size for the webhook list: no `limit` is sent."""
+        return cls("webhooks", None)
+
+    @classmethod
+    def webhook_events(cls, webhook_id: str) -> "ListRequestBuilder":
+        return cls(f"webhooks/{webhook_id}/events", WEBHOOK_EVENTS_PAGE_SIZE)
 
     @classmethod
     def org_units(cls) -> "ListRequestBuilder":
@@ -228,6 +243,17 @@ def recruiting_since(stream: str, gt: str) -> HttpRequest:
     """First page of a recruiting list (`recruiting_applications` or `recruiting_candidates`): `updated_at.gt`
     only, never `.lt` (Personio answers 400 to both)."""
     return getattr(ListRequestBuilder, stream)().with_updated_at_gt(gt).build()
+
+
+def webhook_events_since(webhook_id: str, gte: str) -> HttpRequest:
+    """First page of a webhook's event log: `limit=200` and the inclusive `occurred_at.gte` only (RFC 3339, whole
+    seconds, Z)."""
+    return ListRequestBuilder.webhook_events(webhook_id).with_query_param("occurred_at.gte", gte).build()
+
+
+def stage_transitions_of(application_id: str) -> HttpRequest:
+    """One application's stage transitions: no query parameters at all."""
+    return ListRequestBuilder.recruiting_application_stage_transitions(application_id).build()
 
 
 def org_units_of_type(org_unit_type: str) -> HttpRequest:

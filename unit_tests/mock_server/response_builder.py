@@ -239,3 +239,23 @@ def filtering_endpoint(stream: str, records: List[RecordBuilder]) -> Callable[[A
         return page.build_body()
 
     return answer
+
+
+def webhook(webhook_id: str, *enabled_events: str) -> RecordBuilder:
+    """A webhook subscription with the events it delivers (the template's four deletion events when none are named)."""
+    builder = RecordBuilder.for_stream("webhooks").with_id(webhook_id)
+    return builder.with_field("enabled_events", list(enabled_events)) if enabled_events else builder
+
+
+def webhook_event(event_name: str, occurred_at: str, payload: Mapping[str, Any]) -> RecordBuilder:
+    """One row of a webhook's event log, in the delivery envelope (`company_id`, `event_name`, `occurred_at`,
+    `payload`, `meta`)."""
+    builder = RecordBuilder.for_stream("deletions").with_field("event_name", event_name)
+    return builder.with_field("occurred_at", occurred_at).with_field("payload", dict(payload))
+
+
+def stage_transition(transition_id: str, stage: str, created_at: str, previous_stage: Optional[str] = None) -> RecordBuilder:
+    builder = RecordBuilder.for_stream("recruiting_application_stage_transitions").with_id(transition_id)
+    builder = builder.with_field("stage", {"id": stage.lower(), "name": stage}).with_field("created_at", created_at)
+    previous = {"id": previous_stage.lower(), "name": previous_stage} if previous_stage else None
+    return builder.with_field("previous_stage", previous)

@@ -89,7 +89,7 @@ class TestOptionalStreams(TestCase):
             mocker.get(f"{API_URL}/v2/persons/1001/employments", **_FORBIDDEN)
             mocker.get(f"{API_URL}/v2/absence-periods", json=_body(PageBuilder.absence_periods().with_record(absence_period("a-1"))))
             mocker.get(f"{API_URL}/v2/absence-periods/a-1/breakdowns", **_FORBIDDEN)
-            for path in ["compensations", "org-units", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
+            for path in ["compensations", "org-units", "webhooks", "recruiting/applications", "recruiting/candidates", "recruiting/jobs", "recruiting/categories"]:
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)
             for path in PLAIN_LIST_ENDPOINTS.values():
                 mocker.get(f"{API_URL}/v2/{path}", **_FORBIDDEN)

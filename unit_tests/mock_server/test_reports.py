@@ -1,3 +1,4 @@
+from tools.stream_facts import FACTS
 from unittest import TestCase
 
 from airbyte_cdk.models import Status, SyncMode
@@ -66,7 +67,7 @@ class TestReportStreams(TestCase):
 
         # Then
         assert {name for name in streams if name.startswith("report_")} == {HEADCOUNT, OVERTIME}
-        assert len(streams) == 22
+        assert len(streams) == len(FACTS.names) + 2
         headcount = streams[HEADCOUNT]
         assert headcount.supported_sync_modes == [SyncMode.full_refresh]
         assert not headcount.source_defined_primary_key
@@ -103,7 +104,7 @@ class TestReportStreams(TestCase):
         streams = _discovered(run_discover(ConfigBuilder().build()))
 
         # Then
-        assert len(streams) == 20 and not [name for name in streams if name.startswith("report")]
+        assert len(streams) == len(FACTS.names) and not [name for name in streams if name.startswith("report")]
 
     def test_a_refused_list_leaves_no_report_stream(self) -> None:
         for status in (403, 404):
@@ -116,7 +117,7 @@ class TestReportStreams(TestCase):
                 output = run_discover(ConfigBuilder().with_reports().build())
 
                 # Then every other stream is discovered, and the log says how to get reports
-                assert len(_discovered(output)) == 20
+                assert len(_discovered(output)) == len(FACTS.names)
                 assert any("personio:reports:read" in log.log.message for log in output.logs)
 
     @HttpMocker()

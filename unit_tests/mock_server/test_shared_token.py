@@ -25,9 +25,9 @@ from .request_builder import (
 from .response_builder import PageBuilder, absence_period, attendance_period, employment, person, token_response
 
 _NOW = "2024-03-01T00:00:00Z"
-# the required lists (persons and two lists of periods), and the per-parent stream whose parent (every person) is
+# the required lists (persons and two lists of periods), and a per-parent stream whose parent (every person) is
 # built by a factory of its own
-_STREAMS = [*FACTS.required, *FACTS.partitioned_by_an_unwindowed_parent()]
+_STREAMS = [*FACTS.required, "employments"]
 _TOKEN_URL = f"{API_URL}/v2/auth/token"
 _REFUSED_DETAIL = "The access token is invalid or expired"
 

@@ -36,6 +36,7 @@ _EXPECTED_PROPERTIES = [
     ("other_requests_per_second", 10),
     ("sync_reports", False),
     ("report_ids", None),
+    ("webhook_id", None),
 ]
 _STREAMS = set(FACTS.required)  # the streams `check` requires
 

@@ -7,6 +7,7 @@ order. Interruption trials, bad configs and the secret rows have runners of thei
 from tools.fault_suite.scenarios import (
     hostile_pages, links_and_loops, outages, refused_streams, reports, throttling, tokens, unsignalled_changes,
 )
+from tools.fault_suite.scenarios import deletions_and_transitions
 
 SCENARIO_LIST = [
     *throttling.ROWS,
@@ -17,5 +18,6 @@ SCENARIO_LIST = [
     *hostile_pages.ROWS,
     *links_and_loops.ROWS,
     *reports.ROWS,
+    *deletions_and_transitions.ROWS,
 ]
 SCENARIOS = {scenario.name: scenario for scenario in SCENARIO_LIST}

@@ -123,7 +123,7 @@ class TestScopesOfEveryList:
         assert response.status_code == 403 and "personio:attendances:read" in response.json()["errors"][0]["detail"]
 
     def test_default_credential_holds_every_scope(self, personio_emulator):
-        assert personio_emulator.settings.granted_scopes == set(ALL_SCOPES) and len(ALL_SCOPES) == 13
+        assert personio_emulator.settings.granted_scopes == set(ALL_SCOPES) and len(ALL_SCOPES) == 14
 
     def test_job_salary_bands_need_their_scope_too(self, make_personio_emulator):
         emu = make_personio_emulator(jobs=20, salary_bands=5)

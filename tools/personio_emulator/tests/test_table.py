@@ -20,12 +20,12 @@ def events(view):
             for hook in hooks for n in range(HOOKS[hook])]
 
 
-EXAMPLE = Endpoint("webhook_events", "/v2/webhooks/{parent}/events", "listed", scope=PERSONS_SCOPE,
+EXAMPLE = Endpoint("webhook_events", "/v2/example-webhooks/{parent}/events", "listed", scope=PERSONS_SCOPE,
                    parent="Webhook", max_limit=2, default_limit=2,
                    filters={"id": IDS, "kind": Filter("enum", "kind", allowed=("created", "updated"))},
                    records="tests.test_table:events", order="as made")
 
-ONE = Endpoint("webhook_events", "/v2/webhooks/{parent}/events/{id}", "one_listed", scope=PERSONS_SCOPE,
+ONE = Endpoint("webhook_events", "/v2/example-webhooks/{parent}/events/{id}", "one_listed", scope=PERSONS_SCOPE,
                links="none", faults=False, records="tests.test_table:events")
 
 
@@ -40,23 +40,23 @@ def added(monkeypatch, personio_emulator):
 
 def test_an_added_entry_is_served_paged_filtered_and_checked(added):
     # When the new per-parent list is read
-    every = walk(added, "/v2/webhooks/w1/events")
-    created = walk(added, "/v2/webhooks/w1/events", kind="created")
+    every = walk(added, "/v2/example-webhooks/w1/events")
+    created = walk(added, "/v2/example-webhooks/w1/events", kind="created")
     # Then it pages (default limit 2) through every event, filters by the entry's filters, and refuses the rest
     assert ids(every) == [f"w1-{n}" for n in range(5)]
     assert ids(created) == ["w1-1", "w1-3"]
-    assert walk(added, "/v2/webhooks/w2/events") == []
-    assert get(added, "/v2/webhooks/nope/events").json()["errors"][0]["detail"] == "Webhook nope not found"
-    assert get(added, "/v2/webhooks/w1/events", limit=3).status_code == 400
-    assert get(added, "/v2/webhooks/w1/events", kind="deleted").status_code == 400
+    assert walk(added, "/v2/example-webhooks/w2/events") == []
+    assert get(added, "/v2/example-webhooks/nope/events").json()["errors"][0]["detail"] == "Webhook nope not found"
+    assert get(added, "/v2/example-webhooks/w1/events", limit=3).status_code == 400
+    assert get(added, "/v2/example-webhooks/w1/events", kind="deleted").status_code == 400
     assert added.stats.requests[EXAMPLE.stream] >= 5
 
 
 def test_an_added_one_record_entry_serves_a_record_bare(added):
-    one = get(added, "/v2/webhooks/w1/events/w1-3")
+    one = get(added, "/v2/example-webhooks/w1/events/w1-3")
     assert one.status_code == 200 and one.json() == {"id": "w1-3", "webhook": {"id": "w1"}, "kind": "created"}
-    assert get(added, "/v2/webhooks/w1/events/w9-9").status_code == 404
-    assert get(added, "/v2/webhooks/w1/events/w1-3", limit=1).status_code == 400
+    assert get(added, "/v2/example-webhooks/w1/events/w9-9").status_code == 404
+    assert get(added, "/v2/example-webhooks/w1/events/w1-3", limit=1).status_code == 400
 
 
 def test_the_company_api_serves_every_stream_of_the_table(personio_emulator):
