@@ -7,8 +7,8 @@ waiting on their own budget, and each month of compensations then queued behind 
 streams ran one after the other, 1.3x the rate-limit bound, where their budgets allow them to run side by side.
 
 What: `take_turns(source)` gives the source's worker pool a queue of its own. Partitions wait in one line per stream,
-and a free worker takes the first partition of the next stream in turn, so each stream's next partition waits for
-at most one partition of every other stream. Partition generators (the CDK runs at most half the workers' worth at
+and a free worker takes the first partition of the stream with the fewest partitions being read (of those, the next
+in turn), so each stream's next partition waits for at most one partition of every other stream. Partition generators (the CDK runs at most half the workers' worth at
 once) go first: they only feed the lines. A windowed stream has at most WINDOWS_IN_FLIGHT windows read at once, the
 earliest first, so that a sync killed at any moment has at most two windows unfinished per stream (the state holds
 every finished window: see resume_state.py). Two windows in flight still keep two requests of a stream under way,
@@ -113,14 +113,21 @@ class StreamTurns:
     def _next(self) -> Any:
         if self._first:
             return self._first.popleft()
+        # The stream with the fewest partitions being read goes first, then the next in turn: a window that takes
+        # minutes holds its worker, and the workers freed meanwhile go to the streams that have fewest.
+        chosen, chosen_step = None, 0
         for step in range(len(self._streams)):
             stream = self._streams[(self._turn + step) % len(self._streams)]
-            line, limit = self._lines[stream], self._limits[stream]
-            if line and (limit is None or self._in_flight[stream] < limit):
-                self._turn = (self._turn + step + 1) % len(self._streams)
-                self._in_flight[stream] += 1
-                return _Turn(line.popleft(), stream, self)
-        return _NOTHING
+            limit = self._limits[stream]
+            if not self._lines[stream] or (limit is not None and self._in_flight[stream] >= limit):
+                continue
+            if chosen is None or self._in_flight[stream] < self._in_flight[chosen]:
+                chosen, chosen_step = stream, step
+        if chosen is None:
+            return _NOTHING
+        self._turn = (self._turn + chosen_step + 1) % len(self._streams)
+        self._in_flight[chosen] += 1
+        return _Turn(self._lines[chosen].popleft(), chosen, self)
 
 
 def _partition_stream(work_item: Any) -> Optional[str]:
