@@ -107,8 +107,10 @@ class StreamTurns:
     def finished(self, stream: str) -> None:
         with self._changed:
             self._in_flight[stream] -= 1
-            # A stream at its limit has a partition waiting for this place; a waiting worker may take it.
-            self._changed.notify_all()
+            # Only a stream with a limit can have had a partition waiting for this place: one waiting worker may
+            # take it (waking them all for each of a thousand parents costs CPU for nothing).
+            if self._limits[stream] is not None and self._lines[stream]:
+                self._changed.notify()
 
     def _next(self) -> Any:
         if self._first:
