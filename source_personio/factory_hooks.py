@@ -26,7 +26,9 @@ _hooks: Dict[str, Dict[str, Rebuild]] = {}  # method name -> {key: rebuild}
 _lock = threading.Lock()
 
 
-def hook(factory: ModelToComponentFactory, model: type, method: str, key: str, rebuild: Rebuild, value: Any = True) -> None:
+def hook(
+    factory: ModelToComponentFactory, model: type, method: str, key: str, rebuild: Rebuild, value: Any = True
+) -> None:
     """From now on, each component `factory` (and its parent streams' factories) builds with `method` for `model` is
     passed through `rebuild(component, value)`, `value` being what `factory` keeps under `key`."""
     if isinstance(inspect.getattr_static(ModelToComponentFactory, method), staticmethod):

@@ -4,16 +4,18 @@ Why: the CDK hands its worker pool every partition (a window, a month, a parent)
 whose request waits for its endpoint's budget keeps its thread meanwhile. With every stream selected, the thousand
 absences of the breakdowns (one request each, the stream that bounds the sync) queued behind a hundred employments
 waiting on their own budget, and each month of compensations then queued behind the thousand breakdowns: the
-streams ran one after the other, 1.3x the rate-limit bound, where their budgets allow them to run side by side.
+streams ran mostly one after the other, 1.33x the rate-limit bound, where their budgets let them run side by side
+(1.04x-1.09x with this module: docs/performance.md).
 
 What: `take_turns(source)` gives the source's worker pool a queue of its own. Partitions wait in one line per stream,
-and a free worker takes the first partition of the next stream in turn, so each stream's next partition waits for
-at most one partition of every other stream. Partition generators (the CDK runs at most half the workers' worth at
-once) go first: they only feed the lines. A windowed stream has at most WINDOWS_IN_FLIGHT windows read at once, the
-earliest first, so that a sync killed at any moment has at most two windows unfinished per stream (the state holds
-every finished window: see resume_state.py). Two windows in flight still keep two requests of a stream under way,
-enough to spend Personio's ten requests a second at 100 ms a page; one would not be. A window waiting for its turn
-holds no thread.
+and a free worker takes the first partition of the stream with the fewest partitions being read (of those, the next
+in turn): each stream's next partition waits for at most one partition of every other stream, and the workers freed
+while a long window holds one go to the streams that have fewest. Partition generators (the CDK runs at most half
+the workers' worth at once) go first: they only feed the lines. A windowed stream has at most WINDOWS_IN_FLIGHT
+windows read at once, the earliest first, so that a sync killed at any moment has at most two windows unfinished per
+stream (the state holds every finished window: see resume_state.py). Two windows in flight still keep two requests
+of a stream under way, enough to spend Personio's ten requests a second at 100 ms a page; one would not be. A window
+waiting for its turn holds no thread.
 
 The manifest is unchanged: sources not passed to `take_turns` (the Connector Builder's, `source-declarative-manifest`)
 read first in, first out, as the CDK does.
@@ -107,20 +109,28 @@ class StreamTurns:
     def finished(self, stream: str) -> None:
         with self._changed:
             self._in_flight[stream] -= 1
-            # A stream at its limit has a partition waiting for this place; a waiting worker may take it.
-            self._changed.notify_all()
+            # Only a stream with a limit can have had a partition waiting for this place: one waiting worker may
+            # take it (waking them all for each of a thousand parents costs CPU for nothing).
+            if self._limits[stream] is not None and self._lines[stream]:
+                self._changed.notify()
 
     def _next(self) -> Any:
         if self._first:
             return self._first.popleft()
+        # A window that takes minutes holds its worker: the workers freed meanwhile go to the streams with fewest.
+        chosen, chosen_step = None, 0
         for step in range(len(self._streams)):
             stream = self._streams[(self._turn + step) % len(self._streams)]
-            line, limit = self._lines[stream], self._limits[stream]
-            if line and (limit is None or self._in_flight[stream] < limit):
-                self._turn = (self._turn + step + 1) % len(self._streams)
-                self._in_flight[stream] += 1
-                return _Turn(line.popleft(), stream, self)
-        return _NOTHING
+            limit = self._limits[stream]
+            if not self._lines[stream] or (limit is not None and self._in_flight[stream] >= limit):
+                continue
+            if chosen is None or self._in_flight[stream] < self._in_flight[chosen]:
+                chosen, chosen_step = stream, step
+        if chosen is None:
+            return _NOTHING
+        self._turn = (self._turn + chosen_step + 1) % len(self._streams)
+        self._in_flight[chosen] += 1
+        return _Turn(self._lines[chosen].popleft(), chosen, self)
 
 
 def _partition_stream(work_item: Any) -> Optional[str]:

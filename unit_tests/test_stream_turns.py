@@ -89,6 +89,21 @@ def test_a_free_worker_takes_the_next_streams_partition_not_the_next_in_line(cur
     assert _labels(turns, 5) == ["breakdown 0", "employment 0", "month 0", "breakdown 1", "breakdown 2"]
 
 
+def test_a_free_worker_goes_to_the_stream_with_the_fewest_partitions_being_read(cursors):
+    turns = StreamTurns()
+    for number in range(3):
+        turns.put(_read(Partition("employments", f"employment {number}"), cursors["employments"]))
+    for number in range(3):
+        turns.put(_read(Partition("absence_period_breakdowns", f"breakdown {number}"), cursors["absence_period_breakdowns"]))
+    first_employment, _, second_employment = turns.get_nowait(), turns.get_nowait(), turns.get_nowait()
+    # Given both employments read, one breakdown still being read, and the breakdowns next in turn
+    first_employment.run()
+    second_employment.run()
+
+    # Then the next worker goes to the employments, which have none being read
+    assert _labels(turns, 2) == ["employment 2", "breakdown 1"]
+
+
 def test_a_third_window_waits_until_one_of_the_first_two_has_been_read(cursors):
     turns = StreamTurns()
     for month in range(3):

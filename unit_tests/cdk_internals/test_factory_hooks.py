@@ -52,5 +52,6 @@ def test_the_factory_of_a_parent_stream_gets_the_factorys_dict_of_shared_authent
     assert isinstance(ModelToComponentFactory()._rate_limited_authenticators, dict), (
         REVISIT + "ModelToComponentFactory._rate_limited_authenticators is gone or no longer a dict")
     wrapper = inspect.getsource(ModelToComponentFactory.create_parent_stream_config_with_substream_wrapper)
-    assert "ModelToComponentFactory(" in wrapper and "rate_limited_authenticators=self._rate_limited_authenticators" in wrapper, (
-        REVISIT + "a parent stream's factory no longer shares the dict: parents would read unguarded, with tokens of their own")
+    shared = "rate_limited_authenticators=self._rate_limited_authenticators"
+    assert "ModelToComponentFactory(" in wrapper and shared in wrapper, (
+        REVISIT + "a parent stream's factory no longer shares the dict: parents would read unguarded, with own tokens")
