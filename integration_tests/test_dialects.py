@@ -18,9 +18,7 @@ import os
 import random
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Tuple
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,6 +30,7 @@ from tools.personio_emulator.links import CURSOR_ESCAPES, NEXT_LINKS, SELF_LINKS
 from tools.personio_emulator.table import LIST_OF
 from tools.personio_emulator.settings import (BETA_STREAMS, CUSTOM_ATTRIBUTE_VALUES, PERSONS_BURSTS,
                                              RECRUITING_TIMESTAMPS)
+from integration_tests.syncs import instant, micros
 from tools.stream_facts import FACTS
 from tools.catalogs import configured_catalog
 from tools.sync_runner import RunResult, SourceRunner
@@ -81,20 +80,6 @@ def combinations(seed: int) -> List[Tuple[Dict[str, Any], str]]:
         columns[name] = column
     rows = [{name: column[i] for name, column in columns.items()} for i in range(SYNCS)]
     return [({k: v for k, v in row.items() if k != "loop"}, row["loop"]) for row in rows]
-
-
-def instant(value: Any) -> datetime:
-    """An RFC 3339 string or a {"date-time", "timezone"} object as UTC; a date-time without offset is wall time
-    in the object's own timezone (a string's: UTC)."""
-    text = value["date-time"] if isinstance(value, dict) else value
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(value["timezone"]) if isinstance(value, dict) else timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def micros(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
 
 
 def held(emulator: Emulator, stream: str) -> Dict[tuple, Dict[str, Any]]:
