@@ -24,7 +24,7 @@ from integration_tests.syncs import (FAST, TINY_COMPANY, WHOLE_HISTORY, Emulated
 from tools.personio_emulator import Emulator
 from tools.personio_emulator.stage_transitions import transitions_of
 from tools.personio_emulator.webhooks import DELETION_EVENTS, served_events
-from tools.sync_runner import configured_catalog, cursor_value
+from tools.catalogs import configured_catalog, cursor_value
 
 STREAM_OF_EVENT = {event: stream for stream, event in DELETION_EVENTS.items()}
 TRANSITIONS = "recruiting_application_stage_transitions"
