@@ -58,9 +58,10 @@ COMPANY = {"persons": 8, "absence_periods": 5, "attendance_periods": 40, "recrui
 OPEN_ENDED = FACTS.of_kind("open_ended")
 CHECKED = (*FACTS.with_scope(FACTS.scopes["persons"]), *OPEN_ENDED, *sorted(BETA_STREAMS - set(OPEN_ENDED)))
 # Small pages so every checked stream pages; one employment a page, so a person's list pages too.
-# (A stream read out of another's records, custom attributes out of persons, has no pages of its own.)
+# (Not where Personio does not page: a stream read out of another's records, custom attributes out of persons,
+# or a list that refuses `limit`, stage transitions.)
 PAGE_CAPS = {stream: 1 if stream in FACTS.of_kind("per_parent") else 4 if stream in OPEN_ENDED else 2
-             for stream in (*CHECKED, LOOPED) if stream in LIST_OF}
+             for stream in (*CHECKED, LOOPED) if stream in LIST_OF and "limit" not in LIST_OF[stream].refused}
 TIMES = {"recruiting_applications": ("updated_at", "created_at"),
          "recruiting_candidates": ("updated_at", "created_at")}
 LOOP_MESSAGE = re.compile(r"Personio's (next link|page) for (?P<stream>\w+) .*(points at the page just read|leads "
@@ -100,7 +101,8 @@ def key_of(stream: str, record: Dict[str, Any]) -> tuple:
 def comparable(stream: str, record: Dict[str, Any]) -> Dict[str, Any]:
     """Without the times compared as instants, what the connector adds, and top-level nulls (the CDK's message
     serializer omits those; a destination reads a missing field as null)."""
-    left_out = {"updated_at", "created_at_original", "updated_at_original", "parent_chain", *TIMES.get(stream, ())}
+    left_out = {"updated_at", "created_at_original", "updated_at_original", "parent_chain", "application_updated_at",
+                *TIMES.get(stream, ())}
     return {k: v for k, v in record.items() if v is not None and k not in left_out}
 
 
