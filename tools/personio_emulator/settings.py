@@ -11,7 +11,7 @@ from .scopes import (ABSENCES_SCOPE, ALL_SCOPES, ATTENDANCES_SCOPE, COMPENSATION
                      COST_CENTERS_SCOPE, JOBS_SCOPE, LEGAL_ENTITIES_SCOPE, ORG_UNITS_SCOPE, PERSONS_SCOPE,
                      PROJECTS_SCOPE, RECRUITING_SCOPE, SALARY_BANDS_SCOPE, WORKPLACES_SCOPE)
 from .streams import ALL_STREAMS
-from .table import BETA_STREAMS, CURSOR_WINS  # noqa: F401 (re-exported)
+from .table import BETA_STREAMS, CURSOR_WINS, LIST_OF  # noqa: F401 (re-exported)
 from .webhooks import DELETION_EVENT_SHAPES
 
 STREAMS = ALL_STREAMS
@@ -163,6 +163,8 @@ def check(settings: EmulatorSettings) -> None:
     for stream, cap in settings.page_cap.items():
         if stream not in STREAMS or not isinstance(cap, int) or cap < 1:
             raise ValueError(f"page_cap: {stream!r} must be a stream with a cap >= 1")
+        if stream in LIST_OF and "limit" in LIST_OF[stream].refused:  # Personio does not page it: a cap would invent pages
+            raise ValueError(f"page_cap: {stream!r} is not paged (it refuses `limit`)")
     unknown = set(settings.unlicensed_modules) - set(STREAMS)
     if unknown:
         raise ValueError(f"unlicensed_modules: unknown streams {', '.join(sorted(unknown))}")

@@ -151,6 +151,8 @@ class TestLinkWritings:
                 EmulatorSettings(**{name: "sideways"})
         with pytest.raises(ValueError):
             EmulatorSettings(page_cap={"employments": 0})
+        with pytest.raises(ValueError, match="not paged"):  # Personio sends every transition in one answer
+            EmulatorSettings(page_cap={"recruiting_application_stage_transitions": 1})
         settings = settings_from(parser().parse_args(["--self-link", "cursor", "--next-link", "limit_cursor",
                                                       "--link-cursor-escaping", "raw", "--relative-next-links",
                                                       "--page-cap", "employments=1"]))
