@@ -215,6 +215,10 @@ def every_stream_minimum(emu: Emulator, config: dict, now: datetime) -> Dict[str
         "compensations": sum(max(1, math.ceil(len(company.compensations(month=m)) / PAGE_SIZE["compensations"]))
                              for m in compensation_months(start_of(config), now)),
     }
+    if "recruiting_application_stage_transitions" in FACTS:  # Personio does not page them: one per application
+        out["recruiting_application_stage_transitions"] = len(company.ids("recruiting_applications"))
+    if "deletions" in FACTS:  # its parent, the list of webhooks, is one request of its own
+        out["webhooks"] = 1
     for stream in FACTS.endpoints:  # the other lists: one request each, one per partition (departments, teams)
         if stream not in out:
             out[stream] = max(1, len(FACTS[stream].partitions))
