@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from tools.catalogs import configured_catalog
+from tools.catalogs import DISCOVER_ONLY_CONFIG, configured_catalog
 from tools.personio_emulator import Emulator, EmulatorSettings
 from tools.stream_facts import FACTS
 
@@ -68,7 +68,7 @@ def discovered_in_process() -> Dict[str, Any]:
 
     from source_personio.source import SourcePersonio
 
-    config = {"client_id": "discover-only", "client_secret": "discover-only"}
+    config = DISCOVER_ONLY_CONFIG
     return AirbyteMessageSerializer.dump(discover(SourcePersonio(config=config), config).catalog)["catalog"]
 
 

@@ -44,6 +44,8 @@ def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental
     return {"streams": configured}
 
 
+# Placeholder credentials for discover, which reads the manifest's schemas and asks Personio nothing.
+DISCOVER_ONLY_CONFIG = {"client_id": "discover-only", "client_secret": "discover-only"}
 _discovered: Dict[tuple, Dict[str, Any]] = {}
 _discovered_lock = threading.Lock()
 
@@ -53,7 +55,7 @@ def discovered_catalog(command: Union[str, Sequence[str], None] = None, extra_ar
     key = (str(command), tuple(extra_args))
     with _discovered_lock:
         if key not in _discovered:
-            config = {"client_id": "discover-only", "client_secret": "discover-only", "api_url": "http://127.0.0.1:9"}
+            config = {**DISCOVER_ONLY_CONFIG, "api_url": "http://127.0.0.1:9"}
             run = SourceRunner(command, timeout=300).run("discover", config=config, extra_args=extra_args)
             if run.catalog is None:
                 raise RuntimeError(f"discover gave no catalog: {run.error_messages[:1]} {run.stderr[-500:]}")

@@ -11,7 +11,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.test.entrypoint_wrapper import discover
 
-from tools.catalogs import configured_catalog
+from tools.catalogs import DISCOVER_ONLY_CONFIG, configured_catalog
 from tools.stream_facts import MANIFEST_PATH, REPO_ROOT, StreamFacts
 
 NEW = {"name": "work_schedules", "endpoint": "work-schedules", "scope": "personio:work-schedules:read", "page_size": 100}
@@ -46,7 +46,7 @@ def test_the_facts_know_the_new_stream():
 
 def test_discover_and_the_configured_catalogs_hold_the_new_stream():
     manifest = manifest_with_a_new_plain_list()
-    config = {"client_id": "discover-only", "client_secret": "discover-only"}
+    config = DISCOVER_ONLY_CONFIG
     source = ConcurrentDeclarativeSource(source_config=manifest, config=config, catalog=None, state=None)
     discovered = AirbyteMessageSerializer.dump(discover(source, config).catalog)["catalog"]
 

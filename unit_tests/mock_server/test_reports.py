@@ -1,9 +1,10 @@
-from tools.stream_facts import FACTS
 from unittest import TestCase
 
 from airbyte_cdk.models import Status, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
+
+from tools.stream_facts import FACTS
 
 from .config import ConfigBuilder
 from .helpers import connection_status, error_text, read_streams, run_check, run_discover, stream_errors
