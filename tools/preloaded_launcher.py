@@ -1,9 +1,10 @@
 """Start `source-personio` commands forked from an interpreter that has already imported the connector.
 
-A connector process spends about two seconds of CPU importing the CDK before it does anything (its message
-serializers alone take 0.6 s), and the test suite starts several hundred of them on a 2-core machine. The tests
-run them through this launcher: one server process per test process imports `source_personio.run` once, then
-forks a child for each command. The child is what the console script would be (the same `run()`, argv,
+A connector process spends about 1.4 s of CPU importing the CDK before it does anything (its message serializers
+alone take 0.6 s), and the test suite starts about 400 of them on a 2-core machine. With `sync_runner.PRELOADED`
+on (off by default; nothing turns it on yet but tools/tests/test_preloaded_launcher.py), the sync runner starts
+them through this launcher: one server process per test process imports `source_personio.run` once, then forks
+a child for each command. The child is what the console script would be (the same `run()`, argv,
 environment, working directory, stdin, stdout and stderr, exit status, killable by its pid), minus the start-up.
 
     process = PreloadedProcess(argv, env, cwd, stderr=file)   # like subprocess.Popen(argv, stdout=PIPE, text=True)
@@ -12,9 +13,8 @@ environment, working directory, stdin, stdout and stderr, exit status, killable 
 
 What differs from a fresh interpreter, and why it does not matter here: every child shares the server's hash seed
 (each child reseeds `random`), modules read the environment of the server when it imported them (the connector
-reads none at import), and the server's `sys.path`. The installed console script itself is still run as a real
-process by the packaging, Docker recipe, manifest runtime, PyAirbyte and launcher tests, and
-`PERSONIO_TEST_REAL_PROCESSES=1` runs every test that way.
+reads none at import), and the server's `sys.path`. tools/tests/test_preloaded_launcher.py holds the two ways
+to the same records, states, errors and exit statuses.
 
 The server only uses the standard library at module level, so it runs from this file's path (runpy), with the
 caller's PYTHONPATH deciding which `source_personio` it imports.
@@ -35,10 +35,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 MAX_REQUEST = 1 << 20
 
 
-def real_processes_wanted() -> bool:
-    return os.environ.get("PERSONIO_TEST_REAL_PROCESSES", "") not in ("", "0")
-
-
 # -- the server (its own process) ---------------------------------------------------------------------------------
 
 
@@ -50,8 +46,6 @@ def _run_child(request: Dict[str, Any], fds: List[int]) -> int:
     for target, fd in zip((0, 1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
-    if request.get("new_session"):
-        os.setsid()
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -187,7 +181,7 @@ class PreloadedProcess:
     """The part of subprocess.Popen(argv, stdout=PIPE, stderr=file, text=True) the sync runner uses."""
 
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], cwd: Optional[str], stderr,
-                 prelude: Optional[str] = None, start_new_session: bool = False):
+                 prelude: Optional[str] = None):
         self.args = list(argv)
         self.returncode: Optional[int] = None
         self._lock = threading.Lock()
@@ -196,8 +190,7 @@ class PreloadedProcess:
         self._connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._connection.connect(_Server.get().socket_path)
-            request = {"argv": self.args, "env": dict(env), "cwd": cwd or os.getcwd(), "prelude": prelude,
-                       "new_session": start_new_session}
+            request = {"argv": self.args, "env": dict(env), "cwd": cwd or os.getcwd(), "prelude": prelude}
             socket.send_fds(self._connection, [json.dumps(request).encode()], [stdin, write_end, stderr.fileno()])
             self.pid = json.loads(self._connection.recv(MAX_REQUEST))["pid"]
         except BaseException:

@@ -4,6 +4,7 @@ from the launcher. The real side runs the console script as Airbyte does."""
 import os
 import signal
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -17,26 +18,22 @@ from tools.sync_runner import SourceRunner
 STREAMS = list(FACTS.of_kind("windowed", "per_parent", "monthly"))
 
 
-@pytest.fixture
-def launched(request):
-    """Runs with the launcher on or off, as the test's parameter says; the setting is put back afterwards."""
+@contextmanager
+def launcher(on: bool):
     before = sync_runner.PRELOADED["on"]
-    sync_runner.PRELOADED["on"] = request.param == "preloaded"
-    yield request.param
-    sync_runner.PRELOADED["on"] = before
+    sync_runner.PRELOADED["on"] = on
+    try:
+        yield
+    finally:
+        sync_runner.PRELOADED["on"] = before
 
 
 def both_ways(run):
     """`run()` once as a real process and once forked from the launcher."""
-    results = {}
-    before = sync_runner.PRELOADED["on"]
-    try:
-        for way in ("real", "preloaded"):
-            sync_runner.PRELOADED["on"] = way == "preloaded"
-            results[way] = run()
-    finally:
-        sync_runner.PRELOADED["on"] = before
-    return results["real"], results["preloaded"]
+    with launcher(False):
+        real = run()
+    with launcher(True):
+        return real, run()
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +85,10 @@ def test_an_outage_exits_1_with_its_trace_and_sleeps_shrink_either_way(catalog):
         assert result.seconds < 20  # one request's backoffs take 36 s uncompressed (os._exit skips the sleep log)
 
 
-@pytest.mark.parametrize("launched", ["real", "preloaded"], indirect=True)
-def test_a_kill_after_some_lines_ends_the_process_with_sigkill(launched, emulator, catalog):
-    result = SourceRunner().read(emulator.config(start_date="2021-01-01T00:00:00Z"), catalog, stop_after_lines=3)
+@pytest.mark.parametrize("preloaded", [False, True], ids=["real", "preloaded"])
+def test_a_kill_after_some_lines_ends_the_process_with_sigkill(preloaded, emulator, catalog):
+    with launcher(preloaded):
+        result = SourceRunner().read(emulator.config(start_date="2021-01-01T00:00:00Z"), catalog, stop_after_lines=3)
     assert result.killed == "after 3 lines" and result.exit_code == -signal.SIGKILL
 
 
